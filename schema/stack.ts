@@ -1,0 +1,262 @@
+/**
+ * Shapes of the stack config, as zod schemas. Types are inferred from them, so
+ * the schema and the TypeScript view of the config cannot drift apart.
+ *
+ * Only shape lives here (types, formats, ranges, defaults). Rules that relate
+ * one key to another (an IP inside the subnet, one ingress, the database on a
+ * K3s node, ...) live in `validate.ts`.
+ */
+import { z } from "zod";
+import { isIPv4, isMac, parseCidr } from "../lib/net";
+
+const ipv4 = z.string().refine(isIPv4, { error: "an IPv4 address like 192.168.100.121" });
+const mac = z.string().refine(isMac, { error: "a lower-case MAC address like 2c:cf:67:00:00:79" });
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { error: "an IPv4 subnet like 192.168.100.0/24" });
+const dnsName = z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+        error: "a lower-case DNS name like ahuora.org.nz",
+    });
+const hostLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    error: "a lower-case host name label like worker-1",
+});
+const hostKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/, {
+    error: "an SSH public host key like 'ssh-ed25519 AAAA...' (no comment)",
+});
+const url = z.string().regex(/^https?:\/\/[^\s'"]+$/, { error: "an http(s) URL" });
+/** Container image with a pinned tag or digest: never `latest`, never untagged. */
+const image = z
+    .string()
+    .regex(/^[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, { error: "an image reference" })
+    .refine((s) => /@sha256:/.test(s) || (/:[A-Za-z0-9._-]+$/.test(s) && !s.endsWith(":latest")), {
+        error: "an image pinned by tag or digest (not ':latest', not untagged)",
+    });
+const quantityCpu = z.string().regex(/^\d+(\.\d+)?m?$/, { error: "a CPU quantity like 500m or 2" });
+const quantityMem = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, { error: "a memory quantity like 512Mi or 5Gi" });
+const k3sVersion = z.string().regex(/^v1\.\d+\.\d+\+k3s\d+$/, { error: "a pinned K3s version like v1.32.5+k3s1" });
+const port = z.number().int().min(1).max(65535);
+
+export const nodeSchema = z.strictObject({
+    /** Host name; also the Kubernetes node name. */
+    name: hostLabel,
+    role: z.enum(["ingress", "server", "agent"]),
+    mac,
+    /** Static LAN address handed out by dnsmasq for `mac`. */
+    ip: ipv4,
+    /** Whether the node reaches the internet itself (ingress and control node over Wi-Fi). */
+    internet: z.boolean(),
+    /** Address the operator's machine uses to reach the ingress (e.g. its ZeroTier IP). @default ip */
+    sshHost: z.string().optional(),
+    /** Pinned SSH host key (`ssh-keyscan -t ed25519 <ip>`). Optional only when `ssh.knownHostsFile` has it. */
+    hostKey: hostKey.optional(),
+    /** Extra Kubernetes node labels (K3s nodes only). */
+    labels: z.record(z.string(), z.string()).default({}),
+});
+
+export const sshSchema = z.strictObject({
+    /** Remote user; non-root users need passwordless sudo. @default pi */
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "a Unix user name" }).default("pi"),
+    port: port.default(22),
+    /** known_hosts file to read pinned host keys from, for nodes whose `hostKey` is not set. */
+    knownHostsFile: z.string().optional(),
+    /** Dial attempts before a step fails; large enough to ride out a reboot. @default 60 */
+    dialErrorLimit: z.number().int().min(1).max(1000).default(60),
+    /** Seconds per dial attempt. @default 10 */
+    perDialTimeout: z.number().int().min(1).max(300).default(10),
+});
+
+export const networkSchema = z.strictObject({
+    subnet: cidr,
+    /** Default route handed out by DHCP. Unset: none (the LAN is airgapped). */
+    gateway: ipv4.optional(),
+    dhcpRange: z.strictObject({ start: ipv4, end: ipv4 }),
+    /** Local DNS domain served by dnsmasq. */
+    domain: dnsName,
+    /** Resolvers dnsmasq forwards to. */
+    upstreamDns: z.array(ipv4).min(1),
+    /** LAN interface name on every node. */
+    interface: z.string().regex(/^[a-z0-9]+$/, { error: "an interface name like eth0" }).default("eth0"),
+});
+
+export const prereqsSchema = z.strictObject({
+    cmdlinePath: z.string().startsWith("/").default("/boot/firmware/cmdline.txt"),
+    /** Flags K3s needs on Raspberry Pi OS. */
+    cgroupFlags: z.array(z.string().regex(/^[a-z_]+=\S+$/)).default(["cgroup_memory=1", "cgroup_enable=memory"]),
+});
+
+export const k3sSchema = z.strictObject({
+    version: k3sVersion,
+    arch: z.enum(["arm64", "amd64", "arm"]).default("arm64"),
+    /** Where the ingress downloads releases from: `<downloadUrl>/<version>/k3s-<arch>`. */
+    downloadUrl: url,
+    /** Where the ingress downloads install.sh from: `<installScriptUrl>/<version>/install.sh`. */
+    installScriptUrl: url,
+    /** Port on the ingress that serves the artifacts to the airgapped nodes. @default 8088 */
+    artifactPort: port.default(8088),
+    /** Extra `k3s server` flags, one per element. */
+    serverArgs: z.array(z.string()).default([]),
+});
+
+export const mirrorSchema = z.strictObject({
+    upstreams: z
+        .array(
+            z.strictObject({
+                /** Registry name as images refer to it (docker.io, ghcr.io, ...). */
+                registry: dnsName,
+                /** Upstream URL the mirror pulls from. */
+                url,
+                /** Port of this mirror instance on the ingress. */
+                port,
+            }),
+        )
+        .min(1),
+});
+
+export const ntpSchema = z.strictObject({
+    /** Servers the ingress's ntpsec follows; the other nodes follow the ingress. */
+    upstreamServers: z.array(z.string().min(1)).min(1),
+});
+
+export const zerotierSchema = z.strictObject({
+    networkId: z
+        .string()
+        .regex(/^[0-9a-f]{16}$/, { error: "a 16-hex-digit ZeroTier network id" })
+        .optional(),
+});
+
+export const clusterSchema = z.strictObject({
+    /** Where the Kubernetes provider's kubeconfig comes from. */
+    kubeconfig: z
+        .discriminatedUnion("source", [
+            z.strictObject({ source: z.literal("k3s") }),
+            z.strictObject({ source: z.literal("file"), path: z.string().min(1) }),
+        ])
+        .default({ source: "k3s" }),
+});
+
+const resourcesSchema = z.strictObject({
+    requests: z.strictObject({ cpu: quantityCpu.optional(), memory: quantityMem.optional() }).default({}),
+    limits: z.strictObject({ cpu: quantityCpu.optional(), memory: quantityMem.optional() }).default({}),
+});
+
+const hpaRulesSchema = z.strictObject({
+    stabilizationWindowSeconds: z.number().int().min(0).max(3600).optional(),
+    selectPolicy: z.enum(["Max", "Min", "Disabled"]).optional(),
+    policies: z
+        .array(
+            z.strictObject({
+                type: z.enum(["Pods", "Percent"]),
+                value: z.number().int().min(1),
+                periodSeconds: z.number().int().min(1).max(1800),
+            }),
+        )
+        .optional(),
+});
+
+export const scalingPolicySchema = z.discriminatedUnion("mode", [
+    z.strictObject({
+        mode: z.literal("fixed"),
+        replicas: z.number().int().min(0),
+        resources: resourcesSchema.default({ requests: {}, limits: {} }),
+    }),
+    z.strictObject({
+        mode: z.literal("hpa"),
+        minReplicas: z.number().int(),
+        maxReplicas: z.number().int(),
+        /** Average CPU utilisation target, percent of the CPU request. */
+        cpuTarget: z.number().int(),
+        resources: resourcesSchema.default({ requests: {}, limits: {} }),
+        behavior: z.strictObject({ scaleUp: hpaRulesSchema.optional(), scaleDown: hpaRulesSchema.optional() }).optional(),
+    }),
+]);
+
+export const WORKLOADS = ["django", "frontend", "idaes"] as const;
+
+export const scalingSchema = z.strictObject({
+    django: scalingPolicySchema,
+    frontend: scalingPolicySchema,
+    idaes: scalingPolicySchema,
+});
+
+export const platformSchema = z.strictObject({
+    namespace: hostLabel.default("ahuora"),
+    domains: z.strictObject({ frontend: dnsName, api: dnsName, auth: dnsName }),
+    images: z.strictObject({
+        django: image,
+        frontend: image,
+        idaes: image,
+        postgres: image,
+        pgbouncer: image,
+        oauth2Proxy: image,
+        cloudflared: image,
+    }),
+    /** Django runtime mode (DJANGO_RUNTIME_MODE). */
+    runtimeMode: z.enum(["production", "development"]).default("production"),
+    /** Origins allowed by the django-cors middleware. @default the front-end's https origin */
+    corsOrigins: z.array(url).optional(),
+});
+
+export const databaseSchema = z.strictObject({
+    /** K3s node (server or agent) that holds the Postgres volume. */
+    node: hostLabel,
+    size: quantityMem.default("5Gi"),
+    /** Host directory on `node` backing the local PersistentVolume. */
+    hostPath: z.string().startsWith("/").default("/var/lib/picluster/postgres"),
+    name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("ahuora"),
+    user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("ahuora"),
+    pool: z
+        .strictObject({
+            /** Server connections per user/database pair. */
+            defaultPoolSize: z.number().int().min(1).max(100).default(20),
+            /** Client connections PgBouncer accepts and queues. */
+            maxClientConn: z.number().int().min(1).max(10000).default(500),
+        })
+        .default({ defaultPoolSize: 20, maxClientConn: 500 }),
+});
+
+export const authSchema = z.strictObject({
+    googleClientId: z.string().min(1),
+    allowedEmails: z.array(z.email({ error: "an email address" })).min(1),
+});
+
+export const monitoringSchema = z.discriminatedUnion("enabled", [
+    z.strictObject({ enabled: z.literal(false) }),
+    z.strictObject({
+        enabled: z.literal(true),
+        clusterName: hostLabel,
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { error: "a pinned chart version like 1.6.4" }),
+        prometheus: z.strictObject({ url, username: z.string().min(1) }),
+        loki: z.strictObject({ url, username: z.string().min(1) }),
+    }),
+]);
+
+export const tunnelSchema = z.discriminatedUnion("enabled", [
+    z.strictObject({ enabled: z.literal(false) }),
+    z.strictObject({
+        enabled: z.literal(true),
+        accountId: z.string().regex(/^[0-9a-f]{32}$/, { error: "a 32-hex-digit Cloudflare account id" }),
+        zoneId: z.string().regex(/^[0-9a-f]{32}$/, { error: "a 32-hex-digit Cloudflare zone id" }),
+        name: hostLabel,
+    }),
+]);
+
+export type NodeSpec = z.infer<typeof nodeSchema>;
+export type SshSettings = z.infer<typeof sshSchema>;
+export type NetworkSettings = z.infer<typeof networkSchema>;
+export type PrereqSettings = z.infer<typeof prereqsSchema>;
+export type K3sSettings = z.infer<typeof k3sSchema>;
+export type MirrorSettings = z.infer<typeof mirrorSchema>;
+export type MirrorUpstream = MirrorSettings["upstreams"][number];
+export type NtpSettings = z.infer<typeof ntpSchema>;
+export type ZerotierSettings = z.infer<typeof zerotierSchema>;
+export type ClusterSettings = z.infer<typeof clusterSchema>;
+export type Resources = z.infer<typeof resourcesSchema>;
+export type ScalingPolicy = z.infer<typeof scalingPolicySchema>;
+export type HpaPolicy = Extract<ScalingPolicy, { mode: "hpa" }>;
+export type WorkloadName = (typeof WORKLOADS)[number];
+export type Scaling = z.infer<typeof scalingSchema>;
+export type PlatformSettings = z.infer<typeof platformSchema>;
+export type DatabaseSettings = z.infer<typeof databaseSchema>;
+export type AuthSettings = z.infer<typeof authSchema>;
+export type MonitoringSettings = z.infer<typeof monitoringSchema>;
+export type TunnelSettings = z.infer<typeof tunnelSchema>;
