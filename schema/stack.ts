@@ -94,7 +94,7 @@ export const k3sSchema = z.strictObject({
     /** Port on the ingress that serves the artifacts to the airgapped nodes. @default 8088 */
     artifactPort: port.default(8088),
     /** Extra `k3s server` flags, one per element. */
-    serverArgs: z.array(z.string()).default([]),
+    serverArgs: z.array(z.string().regex(/^--[a-z0-9-]+(=.*)?$/, { error: "'--flag' or '--flag=value'" })).default([]),
 });
 
 export const mirrorSchema = z.strictObject({

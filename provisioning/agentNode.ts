@@ -1,0 +1,87 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { StackSettings, ResolvedNode } from "../config";
+import { artifactUrl, k3sAsset, renderK3sConfig } from "./render";
+import { bootSteps, k3sNodeBaseSteps } from "./nodeBase";
+import { connectionFor, Connection, remoteStep } from "./steps";
+
+export interface AgentNodeArgs {
+    readonly settings: StackSettings;
+    readonly node: ResolvedNode;
+    readonly privateKey: pulumi.Input<string>;
+    readonly ingressReady: pulumi.Resource;
+    /** The server's K3s step: agents join (and upgrade) after it. */
+    readonly serverK3s: pulumi.Resource;
+    /** Connection to the server, where drain and uncordon run. */
+    readonly serverConnection: Connection;
+    /** Cluster token from the server (secret). */
+    readonly token: pulumi.Input<string>;
+    /** The previous agent's last upgrade step: upgrades go one agent at a time. */
+    readonly previousUpgrade?: pulumi.Resource;
+}
+
+/**
+ * An airgapped K3s agent. First install runs in parallel with the other agents
+ * (`install`, create-only). Later changes (a new K3s version, a new config)
+ * converge through `drain` (on the server) -> `upgrade` -> `uncordon` (on the
+ * server), chained across agents so only one is out of service at a time.
+ * Each of those is a no-op when the agent already runs what is pinned.
+ */
+export class AgentNode extends pulumi.ComponentResource {
+    /** The agent is Ready at the pinned version and schedulable. */
+    public readonly ready: command.remote.Command;
+
+    constructor(name: string, args: AgentNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("picluster:provisioning:AgentNode", name, {}, opts);
+        const { settings, node } = args;
+        const user = settings.ssh.user;
+        const connection = connectionFor(node, settings, args.privateKey);
+
+        const online = bootSteps(name, node, settings, connection, this);
+        const base = k3sNodeBaseSteps(name, node, settings, connection, this, online);
+        const k3sVars = {
+            K3S_ROLE: "agent",
+            K3S_VERSION: settings.k3s.version,
+            K3S_ASSET: k3sAsset(settings.k3s.arch),
+            ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
+            K3S_CONFIG: renderK3sConfig(settings, node),
+            K3S_TOKEN: args.token,
+        };
+        const install = remoteStep(
+            `${name}-k3s-install`,
+            {
+                connection,
+                user,
+                script: "k3s",
+                vars: k3sVars,
+                removeScript: "k3s-remove",
+                dependsOn: [base, args.ingressReady, args.serverK3s],
+                createOnly: true,
+            },
+            this,
+        );
+        const nodeVars = { NODE_NAME: node.name, K3S_VERSION: settings.k3s.version };
+        const drain = remoteStep(
+            `${name}-drain`,
+            {
+                connection: args.serverConnection,
+                user,
+                script: "k3s-drain",
+                vars: nodeVars,
+                dependsOn: [install, args.serverK3s, ...(args.previousUpgrade ? [args.previousUpgrade] : [])],
+            },
+            this,
+        );
+        const upgrade = remoteStep(
+            `${name}-k3s-upgrade`,
+            { connection, user, script: "k3s", vars: k3sVars, dependsOn: [drain] },
+            this,
+        );
+        this.ready = remoteStep(
+            `${name}-uncordon`,
+            { connection: args.serverConnection, user, script: "k3s-uncordon", vars: nodeVars, dependsOn: [upgrade] },
+            this,
+        );
+        this.registerOutputs({});
+    }
+}

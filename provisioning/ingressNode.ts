@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { StackSettings } from "../config";
+import {
+    ARTIFACT_ROOT,
+    k3sAsset,
+    k3sDownloads,
+    renderArtifactUnit,
+    renderDnsmasqConf,
+    renderMirrorConfig,
+    renderMirrorUnit,
+    renderNtpServerConf,
+} from "./render";
+import { bootSteps } from "./nodeBase";
+import { connectionFor, remoteStep } from "./steps";
+
+export interface IngressNodeArgs {
+    /** Validated stack settings. */
+    readonly settings: StackSettings;
+    /** SSH private key (secret). */
+    readonly privateKey: pulumi.Input<string>;
+}
+
+/** The mirror instances as `<registry> <base64 config>` lines, one per upstream. */
+export function mirrorConfigLines(settings: Pick<StackSettings, "ingress" | "mirror">): string {
+    return settings.mirror.upstreams
+        .map((u) => `${u.registry} ${Buffer.from(renderMirrorConfig(settings.ingress, u)).toString("base64")}`)
+        .join("\n");
+}
+
+/**
+ * The internet-connected ingress node: dnsmasq (DHCP by MAC, DNS), the ntpsec
+ * time server, the OCI pull-through mirror, ZeroTier (optional) and the K3s
+ * artifacts for the airgapped nodes. Not a Kubernetes node.
+ */
+export class IngressNode extends pulumi.ComponentResource {
+    /** The last step: everything the other nodes need from the ingress is up. */
+    public readonly ready: command.remote.Command;
+    /** dnsmasq is serving leases and names. */
+    public readonly dns: command.remote.Command;
+
+    constructor(name: string, args: IngressNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("picluster:provisioning:IngressNode", name, {}, opts);
+        const { settings } = args;
+        const node = settings.ingress;
+        const user = settings.ssh.user;
+        const connection = connectionFor(node, settings, args.privateKey);
+        const step = (suffix: string, script: string, vars: Record<string, string>, removeScript: string | undefined, after: pulumi.Resource, removeVars?: Record<string, string>) =>
+            remoteStep(`${name}-${suffix}`, { connection, user, script, vars, removeScript, removeVars, dependsOn: [after] }, this);
+
+        const online = bootSteps(name, node, settings, connection, this);
+        this.dns = step("dnsmasq", "dnsmasq", { DNSMASQ_CONF: renderDnsmasqConf(settings) }, "dnsmasq-remove", online);
+        const ntp = step("ntp", "ntp-server", { NTP_CONF: renderNtpServerConf(settings) }, "ntp-server-remove", this.dns);
+        const mirror = step("mirror", "mirror", { MIRROR_UNIT: renderMirrorUnit(), MIRROR_CONFIGS: mirrorConfigLines(settings) }, "mirror-remove", ntp);
+        const networkId = settings.zerotier.networkId;
+        const beforeArtifacts = networkId
+            ? step("zerotier", "zerotier", { ZT_NETWORK: networkId }, "zerotier-remove", mirror, { ZT_NETWORK: networkId })
+            : mirror;
+        const downloads = k3sDownloads(settings.k3s);
+        this.ready = step(
+            "k3s-artifacts",
+            "k3s-artifacts",
+            {
+                K3S_VERSION: settings.k3s.version,
+                K3S_ASSET: k3sAsset(settings.k3s.arch),
+                BINARY_URL: downloads.binary,
+                CHECKSUM_URL: downloads.checksums,
+                INSTALL_URL: downloads.installScript,
+                ARTIFACT_ROOT,
+                ARTIFACT_UNIT: renderArtifactUnit(node, settings.k3s),
+            },
+            "k3s-artifacts-remove",
+            beforeArtifacts,
+            { ARTIFACT_ROOT },
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Shared helpers, inlined by provisioning/script.ts in place of the
+# `. ./lib.sh # picluster:inline` line of each step script.
+set -euo pipefail
+
+log() { printf '[%s] %s\n' "${STEP:-picluster}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# write_file PATH MODE CONTENT: install CONTENT (plus a trailing newline) at PATH.
+# Returns 0 when the file changed, 1 when it already had this content.
+write_file() {
+    local path=$1 mode=$2 content=$3 tmp
+    if [ -f "$path" ] && printf '%s\n' "$content" | cmp -s - "$path"; then
+        return 1
+    fi
+    mkdir -p "$(dirname "$path")"
+    tmp=$(mktemp "${path}.XXXXXX")
+    printf '%s\n' "$content" >"$tmp"
+    chmod "$mode" "$tmp"
+    mv -f "$tmp" "$path"
+    log "wrote $path"
+    return 0
+}
+
+# remove_file PATH: returns 0 when something was removed.
+remove_file() {
+    if [ -e "$1" ]; then
+        rm -f "$1"
+        log "removed $1"
+        return 0
+    fi
+    return 1
+}
+
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# ensure_pkgs PKG...: install the missing ones. Airgapped nodes cannot reach a
+# package mirror, so there the packages must already be in the OS image.
+ensure_pkgs() {
+    local missing=() p
+    for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+        die "could not install ${missing[*]} on $(hostname): on an airgapped node these packages must be in the OS image"
+    fi
+}
+
+unit_exists() { systemctl list-unit-files --no-legend "$1" 2>/dev/null | grep -q .; }
+
+# ensure_enabled_started UNIT: enable and start, idempotently.
+ensure_enabled_started() {
+    systemctl is-enabled -q "$1" 2>/dev/null || systemctl enable -q "$1"
+    systemctl is-active -q "$1" || systemctl start "$1"
+}
+
+# stop_disable UNIT: stop and disable if present.
+stop_disable() {
+    if unit_exists "$1"; then
+        systemctl disable -q --now "$1" 2>/dev/null || true
+    fi
+}
+
+# wait_for DESCRIPTION SECONDS CMD...: bounded poll until CMD succeeds.
+wait_for() {
+    local what=$1 limit=$2 i
+    shift 2
+    for ((i = 0; i < limit; i++)); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 1
+    done
+    die "timed out after ${limit}s waiting for ${what}"
+}

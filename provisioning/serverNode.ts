@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import { StackSettings } from "../config";
+import { apiUrl, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
+import { bootSteps, k3sNodeBaseSteps } from "./nodeBase";
+import { connectionFor, Connection, remoteStep } from "./steps";
+
+export interface ServerNodeArgs {
+    readonly settings: StackSettings;
+    readonly privateKey: pulumi.Input<string>;
+    /** The ingress's last step: mirror, NTP and K3s artifacts are ready. */
+    readonly ingressReady: pulumi.Resource;
+}
+
+/**
+ * The K3s control node. Its cluster token comes from `@pulumi/random`; the
+ * admin kubeconfig is read back as a secret and rewritten to the server's LAN
+ * address. A version change re-runs the K3s step, which upgrades in place
+ * before any agent (the agents' upgrade steps depend on it).
+ */
+export class ServerNode extends pulumi.ComponentResource {
+    /** Cluster join token (secret). */
+    public readonly token: pulumi.Output<string>;
+    /** Admin kubeconfig pointing at the server's LAN address (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** K3s server installed/upgraded and its API ready. */
+    public readonly k3s: command.remote.Command;
+    /** SSH connection to the server, for steps agents run there (drain/uncordon). */
+    public readonly connection: Connection;
+
+    constructor(name: string, args: ServerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("picluster:provisioning:ServerNode", name, {}, opts);
+        const { settings } = args;
+        const node = settings.server;
+        const user = settings.ssh.user;
+        this.connection = connectionFor(node, settings, args.privateKey);
+
+        const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
+        this.token = pulumi.secret(token.result);
+
+        const online = bootSteps(name, node, settings, this.connection, this);
+        const base = k3sNodeBaseSteps(name, node, settings, this.connection, this, online);
+        this.k3s = remoteStep(
+            `${name}-k3s`,
+            {
+                connection: this.connection,
+                user,
+                script: "k3s",
+                vars: {
+                    K3S_ROLE: "server",
+                    K3S_VERSION: settings.k3s.version,
+                    K3S_ASSET: k3sAsset(settings.k3s.arch),
+                    ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
+                    K3S_CONFIG: renderK3sConfig(settings, node),
+                    K3S_TOKEN: this.token,
+                },
+                removeScript: "k3s-remove",
+                dependsOn: [base, args.ingressReady],
+            },
+            this,
+        );
+        const kubeconfig = remoteStep(
+            `${name}-kubeconfig`,
+            {
+                connection: this.connection,
+                user,
+                script: "kubeconfig",
+                vars: { API_URL: apiUrl(node) },
+                dependsOn: [this.k3s],
+                secretOutput: true,
+            },
+            this,
+        );
+        this.kubeconfig = pulumi.secret(kubeconfig.stdout);
+        this.registerOutputs({ kubeconfig: this.kubeconfig });
+    }
+}

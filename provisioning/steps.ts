@@ -1,0 +1,89 @@
+/**
+ * Shared wiring for provisioning steps: SSH connections (with the ingress as
+ * jump host) and one `remote.Command` per step script.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { ResolvedNode, StackSettings } from "../config";
+import { renderScript, remoteCommand, ScriptVars } from "./script";
+
+export type Connection = command.types.input.remote.ConnectionArgs;
+
+/**
+ * How to reach a node. The ingress is dialled directly (its `sshHost`, e.g. a
+ * ZeroTier address); every other node through the ingress as jump host. Host
+ * keys are pinned on both hops.
+ */
+export function connectionFor(
+    node: ResolvedNode,
+    settings: Pick<StackSettings, "ingress" | "ssh">,
+    privateKey: pulumi.Input<string>,
+): Connection {
+    const { ssh, ingress } = settings;
+    const common = {
+        port: ssh.port,
+        user: ssh.user,
+        privateKey,
+        dialErrorLimit: ssh.dialErrorLimit,
+        perDialTimeout: ssh.perDialTimeout,
+    };
+    if (node.role === "ingress") {
+        return { ...common, host: node.sshHost, hostKey: node.hostKey };
+    }
+    return {
+        ...common,
+        host: node.ip,
+        hostKey: node.hostKey,
+        proxy: { ...common, host: ingress.sshHost, hostKey: ingress.hostKey },
+    };
+}
+
+/** Inputs a step script gets; Outputs (e.g. the K3s token) keep their secrecy. */
+export type StepVars = Readonly<Record<string, pulumi.Input<string | number | boolean>>>;
+
+export interface StepArgs {
+    readonly connection: Connection;
+    /** Script under provisioning/scripts/ (without .sh) that converges the node. */
+    readonly script: string;
+    readonly vars?: StepVars;
+    /** Script that undoes the step on `pulumi destroy`. */
+    readonly removeScript?: string;
+    readonly removeVars?: StepVars;
+    /** The remote user, to decide whether sudo is needed. */
+    readonly user: string;
+    /** Steps that must finish first (the previous step on this node, the server, ...). */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Read a secret: no streaming logs, stdout stored as a secret. */
+    readonly secretOutput?: boolean;
+    /** Run on create only; later changes are converged by another step (see AgentNode). */
+    readonly createOnly?: boolean;
+}
+
+/** Render a script with inputs that may be Outputs; the result is secret when any input is. */
+export function renderStepCommand(script: string, vars: StepVars, user: string): pulumi.Output<string> {
+    return pulumi.all(vars as Record<string, pulumi.Input<string | number | boolean>>).apply((resolved) =>
+        remoteCommand(renderScript(script, resolved as ScriptVars), user),
+    );
+}
+
+/** One provisioning step on one node. */
+export function remoteStep(name: string, args: StepArgs, parent: pulumi.Resource): command.remote.Command {
+    return new command.remote.Command(
+        name,
+        {
+            connection: args.connection,
+            create: renderStepCommand(args.script, args.vars ?? {}, args.user),
+            delete: args.removeScript ? renderStepCommand(args.removeScript, args.removeVars ?? {}, args.user) : undefined,
+            // Stream step logs unless the step reads a secret.
+            logging: args.secretOutput ? "none" : "stdoutAndStderr",
+            addPreviousOutputInEnv: false,
+        },
+        {
+            parent,
+            dependsOn: args.dependsOn,
+            additionalSecretOutputs: args.secretOutput ? ["stdout"] : undefined,
+            ignoreChanges: args.createOnly ? ["create"] : undefined,
+            customTimeouts: { create: "30m", update: "30m", delete: "15m" },
+        },
+    );
+}
