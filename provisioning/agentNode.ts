@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { StackSettings, ResolvedNode } from "../config";
 import { artifactUrl, k3sAsset, renderK3sConfig } from "./render";
-import { bootSteps, k3sNodeBaseSteps } from "./nodeBase";
+import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
 import { connectionFor, Connection, remoteStep } from "./steps";
 
 export interface AgentNodeArgs {
@@ -28,6 +28,8 @@ export interface AgentNodeArgs {
  * Each of those is a no-op when the agent already runs what is pinned.
  */
 export class AgentNode extends pulumi.ComponentResource {
+    /** Host directory of the database volume, when this node holds it. */
+    public readonly dataDir?: command.remote.Command;
     /** The agent is Ready at the pinned version and schedulable. */
     public readonly ready: command.remote.Command;
 
@@ -39,6 +41,7 @@ export class AgentNode extends pulumi.ComponentResource {
 
         const online = bootSteps(name, node, settings, connection, this);
         const base = k3sNodeBaseSteps(name, node, settings, connection, this, online);
+        this.dataDir = dataDirStep(name, node, settings, connection, this, base);
         const k3sVars = {
             K3S_ROLE: "agent",
             K3S_VERSION: settings.k3s.version,

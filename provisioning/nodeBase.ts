@@ -10,7 +10,10 @@ import { ResolvedNode, StackSettings } from "../config";
 import { renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
 import { Connection, remoteStep } from "./steps";
 
-export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s">;
+export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
+
+/** UID/GID of the postgres user in the official image; owns the database's host directory. */
+export const POSTGRES_UID = 999;
 
 /** Inputs of the prereqs step for a node. */
 export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
@@ -95,6 +98,32 @@ export function k3sNodeBaseSteps(
             vars: { AIRGAP_RULES: renderAirgapRules(settings.network), AIRGAP_UNIT: renderAirgapUnit() },
             removeScript: "airgap-remove",
             dependsOn: [registries],
+        },
+        parent,
+    );
+}
+
+/**
+ * On the node that holds the database volume: its host directory. Returns
+ * undefined on every other node. No delete command: the data outlives the cluster.
+ */
+export function dataDirStep(
+    name: string,
+    node: ResolvedNode,
+    settings: NodeSettings,
+    connection: Connection,
+    parent: pulumi.Resource,
+    after: pulumi.Resource,
+): command.remote.Command | undefined {
+    if (settings.database.node !== node.name) return undefined;
+    return remoteStep(
+        `${name}-data-dir`,
+        {
+            connection,
+            user: settings.ssh.user,
+            script: "data-dir",
+            vars: { DATA_DIR: settings.database.hostPath, DATA_UID: POSTGRES_UID },
+            dependsOn: [after],
         },
         parent,
     );

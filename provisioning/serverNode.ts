@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { StackSettings } from "../config";
 import { apiUrl, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
-import { bootSteps, k3sNodeBaseSteps } from "./nodeBase";
+import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
 import { connectionFor, Connection, remoteStep } from "./steps";
 
 export interface ServerNodeArgs {
@@ -26,6 +26,8 @@ export class ServerNode extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** K3s server installed/upgraded and its API ready. */
     public readonly k3s: command.remote.Command;
+    /** Host directory of the database volume, when this node holds it. */
+    public readonly dataDir?: command.remote.Command;
     /** SSH connection to the server, for steps agents run there (drain/uncordon). */
     public readonly connection: Connection;
 
@@ -41,6 +43,7 @@ export class ServerNode extends pulumi.ComponentResource {
 
         const online = bootSteps(name, node, settings, this.connection, this);
         const base = k3sNodeBaseSteps(name, node, settings, this.connection, this, online);
+        this.dataDir = dataDirStep(name, node, settings, this.connection, this, base);
         this.k3s = remoteStep(
             `${name}-k3s`,
             {

@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { MonitoringSettings } from "../schema/stack";
+
+export const K8S_MONITORING_REPO = "https://grafana.github.io/helm-charts";
+
+type EnabledMonitoring = Extract<MonitoringSettings, { enabled: true }>;
+
+/**
+ * Node-exporter filesystem metrics of the SD cards (`/dev/mmcblk*`) are kept:
+ * on the Pis these are the only disks, and the default tuning drops them.
+ */
+export const SD_CARD_RELABEL_RULES = [
+    "rule {",
+    '  source_labels = ["__name__", "device"]',
+    '  regex = "node_filesystem_.+;/dev/mmcblk.*"',
+    '  target_label = "sd_card"',
+    '  replacement = "true"',
+    "}",
+].join("\n");
+
+/** Values of the `k8s-monitoring` chart (1.x schema); `password` is the Grafana Cloud token. */
+export function monitoringValues(settings: EnabledMonitoring, password: string) {
+    return {
+        cluster: { name: settings.clusterName },
+        externalServices: {
+            prometheus: { host: settings.prometheus.url, basicAuth: { username: settings.prometheus.username, password } },
+            loki: { host: settings.loki.url, basicAuth: { username: settings.loki.username, password } },
+        },
+        metrics: {
+            enabled: true,
+            // Ship every minute, as the thesis did over the 4G link.
+            scrapeInterval: "60s",
+            "node-exporter": {
+                metricsTuning: {
+                    includeMetrics: [
+                        "node_filesystem_avail_bytes",
+                        "node_filesystem_size_bytes",
+                        "node_filesystem_files",
+                        "node_filesystem_files_free",
+                        "node_filesystem_readonly",
+                    ],
+                    dropMetricsForFilesystem: ["tmpfs"],
+                },
+                extraMetricRelabelingRules: SD_CARD_RELABEL_RULES,
+            },
+            cost: { enabled: false },
+        },
+        opencost: { enabled: false },
+        logs: { enabled: true, pod_logs: { enabled: true }, cluster_events: { enabled: true } },
+    };
+}
+
+export interface MonitoringArgs {
+    readonly settings: EnabledMonitoring;
+    /** Grafana Cloud access token (secret). */
+    readonly token: pulumi.Input<string>;
+    readonly namespace?: string;
+}
+
+/** Grafana's k8s-monitoring chart (Alloy, kube-state-metrics, node-exporter) shipping to Grafana Cloud. */
+export class Monitoring extends pulumi.ComponentResource {
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("picluster:platform:Monitoring", name, {}, opts);
+        // Helm keeps release values in a Secret; in Pulumi state they stay secret too.
+        const values = pulumi.secret(pulumi.output(args.token).apply((token) => monitoringValues(args.settings, token)));
+        new k8s.helm.v3.Release(
+            `${name}-k8s-monitoring`,
+            {
+                name: "k8s-monitoring",
+                chart: "k8s-monitoring",
+                version: args.settings.chartVersion,
+                repositoryOpts: { repo: K8S_MONITORING_REPO },
+                namespace: args.namespace ?? "monitoring",
+                createNamespace: true,
+                values,
+                atomic: true,
+                timeout: 600,
+            },
+            { parent: this },
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,83 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as random from "@pulumi/random";
+import { PlatformSettings, TunnelSettings } from "../schema/stack";
+import { ScalableWorkload } from "./workload";
+
+type EnabledTunnel = Extract<TunnelSettings, { enabled: true }>;
+
+/** K3s's Traefik, where the tunnel delivers traffic (TLS inside is self-signed). */
+export const TRAEFIK_ORIGIN = "https://traefik.kube-system.svc.cluster.local:443";
+
+/** cloudflared's routing: every public host to Traefik on 443, anything else 404. */
+export function tunnelIngressRules(hosts: readonly string[]) {
+    return [
+        ...hosts.map((hostname) => ({
+            hostname,
+            service: TRAEFIK_ORIGIN,
+            originRequest: { noTlsVerify: true, originServerName: hostname, httpHostHeader: hostname },
+        })),
+        { service: "http_status:404" },
+    ];
+}
+
+export interface TunnelArgs {
+    readonly settings: EnabledTunnel;
+    readonly domains: PlatformSettings["domains"];
+    readonly namespace: pulumi.Input<string>;
+    readonly image: string;
+    /** Name of the control node: cloudflared runs there (it has internet). */
+    readonly controlNode: string;
+    readonly priorityClass: pulumi.Input<string>;
+}
+
+/** A Cloudflare Tunnel, its routes and DNS, and cloudflared on the control node. */
+export class Tunnel extends pulumi.ComponentResource {
+    public readonly tunnelId: pulumi.Output<string>;
+
+    constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("picluster:platform:Tunnel", name, {}, opts);
+        const { accountId, zoneId } = args.settings;
+        const hosts = [args.domains.frontend, args.domains.api, args.domains.auth];
+
+        const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
+        const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
+            `${name}-tunnel`,
+            { accountId, name: args.settings.name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
+            { parent: this },
+        );
+        this.tunnelId = tunnel.id;
+        new cloudflare.ZeroTrustTunnelCloudflaredConfig(
+            `${name}-config`,
+            { accountId, tunnelId: tunnel.id, config: { ingresses: tunnelIngressRules(hosts) } },
+            { parent: this },
+        );
+        hosts.forEach((host, i) => {
+            new cloudflare.DnsRecord(
+                `${name}-dns-${i}`,
+                { zoneId, name: host, type: "CNAME", content: pulumi.interpolate`${tunnel.id}.cfargotunnel.com`, proxied: true, ttl: 1, comment: "picluster tunnel" },
+                { parent: this },
+            );
+        });
+        const token = cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId: tunnel.id }, { parent: this });
+
+        new ScalableWorkload(
+            `${name}-cloudflared`,
+            {
+                appName: "cloudflared",
+                namespace: args.namespace,
+                image: args.image,
+                port: 2000,
+                args: ["tunnel", "--no-autoupdate", "--metrics", "0.0.0.0:2000", "run"],
+                secretEnv: { TUNNEL_TOKEN: pulumi.secret(token.token) },
+                scaling: { mode: "fixed", replicas: 1, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+                probe: { httpPath: "/ready" },
+                priorityClassName: args.priorityClass,
+                nodeSelector: { "kubernetes.io/hostname": args.controlNode },
+                service: false,
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ tunnelId: this.tunnelId });
+    }
+}
