@@ -308,6 +308,16 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
         return { ...node, sshHost, hostKey: hostKey ?? "" };
     });
 
+    if (p.cluster?.kubeconfig.source === "file") {
+        // Only check it can be read: its content is a secret and stays out of the settings.
+        const file = path.resolve(options.baseDir ?? process.cwd(), p.cluster.kubeconfig.path);
+        try {
+            (options.readFile ?? ((f) => fs.readFileSync(f, "utf8")))(file);
+        } catch (e) {
+            problems.push(problem(`${NAMESPACE}:cluster.kubeconfig.path`, "a readable kubeconfig file", `${p.cluster.kubeconfig.path} (${(e as Error).message})`));
+        }
+    }
+
     if (p.database && p.nodes) {
         const target = p.nodes.find((n) => n.name === p.database!.node);
         if (!target || target.role === "ingress") {

@@ -1,0 +1,217 @@
+/**
+ * Runs the whole Pulumi program (index.ts) under `pulumi.runtime.setMocks`:
+ * no engine, no network. Records every resource the program registers, with
+ * its resolved inputs, provider and parent, and fails loudly on any invoke the
+ * program is not expected to make.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+
+export const ROOT = path.resolve(__dirname, "../..");
+
+/** Known test values for every secret: tests look for them where they must not be. */
+export const TEST_SECRETS: Readonly<Record<string, string>> = {
+    "picluster:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-ssh-private-key-0f9e8d\n-----END OPENSSH PRIVATE KEY-----",
+    "picluster:googleClientSecret": "test-google-client-secret-7c1a",
+    "picluster:grafanaCloudToken": "test-grafana-cloud-token-55d2",
+    "cloudflare:apiToken": "test-cloudflare-api-token-9b3e",
+};
+
+/** Values the mocks hand out for random and remote-read secrets. */
+export const MOCK_SECRETS = {
+    randomPrefix: "mock-random-secret",
+    kubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: default\n  user:\n    client-key-data: bW9jay1rdWJlY29uZmlnLWtleQ==\n",
+    tunnelToken: "mock-tunnel-token-4e21",
+    randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
+} as const;
+
+export interface Registered {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+    readonly provider?: string;
+    /** Name of the parent resource (from the stack transformation). */
+    readonly parent?: string;
+    readonly parentType?: string;
+    /** Options as the engine sees them (dependsOn as URNs). */
+    readonly opts: {
+        readonly protect?: boolean;
+        readonly retainOnDelete?: boolean;
+        readonly ignoreChanges?: string[];
+        readonly additionalSecretOutputs?: string[];
+        readonly dependsOn?: string[];
+        readonly deleteBeforeReplace?: boolean;
+    };
+}
+
+export interface ProgramRun {
+    readonly resources: readonly Registered[];
+    readonly outputs: Record<string, unknown>;
+    /** Resources of a type token, e.g. "kubernetes:apps/v1:Deployment". */
+    ofType(type: string): Registered[];
+    /** The one resource with this Pulumi name. */
+    byName(name: string): Registered;
+}
+
+/** Read a stack file's config, replacing encrypted values by the known test secrets. */
+export function stackConfig(stack: string): Record<string, unknown> {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    return { ...doc.config };
+}
+
+/** A temporary known_hosts with a fresh ed25519 key for every address. */
+export function knownHostsFor(hosts: readonly string[]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kh-"));
+    const lines = hosts.map((host, i) => {
+        const key = path.join(dir, `k${i}`);
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+        const [type, blob] = fs.readFileSync(`${key}.pub`, "utf8").split(" ");
+        return `${host} ${type} ${blob}`;
+    });
+    const file = path.join(dir, "known_hosts");
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    return file;
+}
+
+/**
+ * Config for a stack as tests run it: the stack file, plus test secrets, plus
+ * local files the dev stack expects from its scripts (known_hosts, kubeconfig).
+ */
+export function testConfig(stack: string, overrides: Record<string, unknown> = {}): { values: Record<string, unknown>; secretKeys: string[] } {
+    const values: Record<string, unknown> = { ...stackConfig(stack), ...TEST_SECRETS };
+    const ssh = values["picluster:ssh"] as Record<string, unknown> | undefined;
+    if (ssh?.knownHostsFile !== undefined) {
+        const nodes = values["picluster:nodes"] as { ip: string; sshHost?: string }[];
+        values["picluster:ssh"] = { ...ssh, knownHostsFile: knownHostsFor(nodes.map((n) => n.sshHost ?? n.ip)) };
+    }
+    const cluster = values["picluster:cluster"] as { kubeconfig?: { source: string } } | undefined;
+    if (cluster?.kubeconfig?.source === "file") {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kc-")), "kubeconfig");
+        fs.writeFileSync(file, MOCK_SECRETS.kubeconfig);
+        values["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: file } };
+    }
+    Object.assign(values, overrides);
+    const secretKeys = Object.keys(TEST_SECRETS).filter((k) => values[k] !== undefined && !(k in overrides && overrides[k] === undefined));
+    return { values, secretKeys };
+}
+
+function toConfigStrings(values: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(values)) {
+        if (v === undefined) continue;
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** Mocked outputs of a resource: its inputs plus what the real provider would compute. */
+function mockState(type: string, name: string, inputs: any): Record<string, any> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: `${MOCK_SECRETS.randomPrefix}-${name}` };
+        case "random:index/randomBytes:RandomBytes":
+            return { ...inputs, base64: MOCK_SECRETS.randomBytes, hex: "00" };
+        case "command:remote:Command":
+            return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : "", stderr: "" };
+        default:
+            return { ...inputs, metadata: inputs.metadata ? { ...inputs.metadata, name: inputs.metadata.name ?? name } : undefined };
+    }
+}
+
+let runCounter = 0;
+
+/** Run index.ts for a stack under mocks and collect what it registers. */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+    const { values, secretKeys } = testConfig(stack, overrides);
+    const resources: Registered[] = [];
+    const transformed = new Map<string, { parent?: string; parentType?: string; opts: any }>();
+    const unexpectedCalls: string[] = [];
+
+    pulumi.runtime.setAllConfig(toConfigStrings(values), secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                const seen = transformed.get(`${args.type}::${args.name}`);
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent: seen?.parent, parentType: seen?.parentType, opts: seen?.opts ?? {} });
+                return { id: `${args.name}-id-${++runCounter}`, state: mockState(args.type, args.name, args.inputs) };
+            },
+            call: (args) => {
+                if (args.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken") {
+                    return { ...args.inputs, token: MOCK_SECRETS.tunnelToken };
+                }
+                unexpectedCalls.push(args.token);
+                throw new Error(`unexpected invoke ${args.token}`);
+            },
+        },
+        "picluster",
+        stack,
+        false,
+    );
+    // The mocks API does not pass parent, protect, dependsOn...: read them off the
+    // registration request the SDK sends to the (mock) resource monitor.
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const parentUrn: string = req.getParent();
+        transformed.set(`${req.getType()}::${req.getName()}`, {
+            parent: parentUrn ? parentUrn.slice(parentUrn.lastIndexOf("::") + 2) : undefined,
+            parentType: parentUrn ? parentUrn.split("::")[2].split("$").pop() : undefined,
+            opts: {
+                protect: req.getProtect(),
+                retainOnDelete: req.getRetainondelete(),
+                ignoreChanges: req.getIgnorechangesList(),
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                dependsOn: req.getDependenciesList(),
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+            },
+        });
+        return register(req, callback);
+    };
+
+    // index.ts exports the program as a function; the module is loaded once per test file.
+    const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+    const program = await main();
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(program)) {
+        outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+    }
+    await settle(() => resources.length);
+    if (unexpectedCalls.length > 0) throw new Error(`unexpected invokes: ${unexpectedCalls.join(", ")}`);
+
+    return {
+        resources,
+        outputs,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        byName: (name) => {
+            const found = resources.filter((r) => r.name === name);
+            if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+            return found[0];
+        },
+    };
+}
+
+/** Resolve an Output's value (undefined when unknown). */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as any).isSecret as Promise<boolean>;
+}
+
+/** Wait until the registration count stops growing (bounded). */
+async function settle(count: () => number): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    for (let i = 0; i < 400 && stable < 5; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        const n = count();
+        stable = n === last ? stable + 1 : 0;
+        last = n;
+    }
+}
