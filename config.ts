@@ -176,12 +176,13 @@ function requireSecret(raw: RawStackConfig, key: string, problems: string[]): vo
 /** Cross-key rules on the node inventory and network. */
 export function validateInventory(nodes: readonly s.NodeSpec[], network: s.NetworkSettings, problems: string[]): void {
     const k = `${NAMESPACE}:nodes`;
+    const label = { name: "a name", mac: "a MAC", ip: "an IP" } as const;
     for (const field of ["name", "mac", "ip"] as const) {
         const seen = new Map<string, number>();
         nodes.forEach((node, i) => {
             const first = seen.get(node[field]);
             if (first !== undefined) {
-                problems.push(problem(`${k}[${i}].${field}`, `a ${field} not used by another node (${k}[${first}] has it)`, node[field]));
+                problems.push(problem(`${k}[${i}].${field}`, `${label[field]} not used by another node (${k}[${first}] has it)`, node[field]));
             } else {
                 seen.set(node[field], i);
             }

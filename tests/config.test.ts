@@ -1,0 +1,148 @@
+import { ConfigError, parseKnownHosts, parseStackConfig, RawStackConfig, StackSettings } from "../config";
+import { testConfig } from "./helpers/program";
+
+type Values = Record<string, any>;
+
+/** GIVEN a valid stack config (a stack file plus test secrets), WHEN `mutate` edits it, THEN parse. */
+function parseWith(stack: string, mutate: (v: Values, secretKeys: Set<string>) => void = () => undefined): StackSettings {
+    const { values, secretKeys } = testConfig(stack);
+    const copy: Values = JSON.parse(JSON.stringify(values));
+    const secrets = new Set(secretKeys);
+    mutate(copy, secrets);
+    const raw: RawStackConfig = { values: copy, secretKeys: secrets };
+    return parseStackConfig(raw);
+}
+
+function problemsOf(fn: () => unknown): readonly string[] {
+    try {
+        fn();
+    } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+    }
+    throw new Error("expected a ConfigError, but the config was accepted");
+}
+
+const nodes = (v: Values) => v["picluster:nodes"] as Values[];
+const scaling = (v: Values) => v["picluster:scaling"] as Values;
+const hpa = { mode: "hpa", minReplicas: 1, maxReplicas: 4, cpuTarget: 50, resources: { requests: { cpu: "500m" } } };
+
+describe("parseStackConfig", () => {
+    it.each(["dev", "pi-cluster"])("accepts the %s stack as shipped", (stack) => {
+        const settings = parseWith(stack);
+        expect(settings.ingress.role).toBe("ingress");
+        expect(settings.server.role).toBe("server");
+        expect(settings.experiment.name).toBe("baseline");
+        expect(Object.isFrozen(settings.nodes)).toBe(true);
+    });
+
+    it("describes the real cluster of FACTS.md", () => {
+        const s = parseWith("pi-cluster");
+        expect(s.ingress.ip).toBe("192.168.100.101");
+        expect(s.nodes.filter((n) => n.role !== "ingress").map((n) => n.ip)).toEqual(
+            ["121", "122", "123", "124", "125", "126", "127"].map((o) => `192.168.100.${o}`),
+        );
+        expect(s.agents).toHaveLength(6);
+        expect(s.nodes.filter((n) => n.internet).map((n) => n.role)).toEqual(["ingress", "server"]);
+        expect(s.prereqs.cmdlinePath).toBe("/boot/firmware/cmdline.txt");
+        expect(s.mirror.upstreams.map((u) => u.registry)).toEqual(["docker.io", "ghcr.io", "quay.io", "registry.k8s.io"]);
+        expect(s.database.size).toBe("5Gi");
+        expect(s.platform.images.postgres).toMatch(/:16\.4$/);
+        expect(s.platform.images.django).toMatch(/:0\.0\.17$/);
+        expect(s.platform.images.idaes).toMatch(/:0\.0\.10$/);
+    });
+
+    it("resolves host keys from the known_hosts file for the dev stack", () => {
+        const s = parseWith("dev");
+        for (const node of s.nodes) expect(node.hostKey).toMatch(/^ssh-ed25519 AAAA/);
+        expect(s.ingress.sshHost).toBe("172.30.200.101");
+    });
+
+    it("applies the selected experiment over the stack's scaling", () => {
+        const s = parseWith("dev", (v) => (v["picluster:experiment"] = "fs-replicas-2-8"));
+        expect(s.scaling.django).toMatchObject({ mode: "fixed", replicas: 2 });
+        expect(s.scaling.idaes).toMatchObject({ mode: "fixed", replicas: 8 });
+        // untouched by the experiment: the stack's own policy
+        expect(s.scaling.frontend).toMatchObject({ mode: "fixed", replicas: 1, resources: { requests: { cpu: "50m" } } });
+    });
+
+    // Each row: what the user got wrong, and the exact message they see.
+    it.each<[string, (v: Values, secrets: Set<string>) => void, string]>([
+        ["a duplicate node name", (v) => (nodes(v)[3].name = "worker-1"), 'picluster:nodes[3].name: expected a name not used by another node (picluster:nodes[2] has it), got "worker-1"'],
+        ["a duplicate MAC", (v) => (nodes(v)[2].mac = "02:50:69:64:00:79"), 'picluster:nodes[2].mac: expected a MAC not used by another node (picluster:nodes[1] has it), got "02:50:69:64:00:79"'],
+        ["a duplicate IP", (v) => (nodes(v)[3].ip = "172.30.100.122"), 'picluster:nodes[3].ip: expected an IP not used by another node (picluster:nodes[2] has it), got "172.30.100.122"'],
+        ["an IP outside the subnet", (v) => (nodes(v)[2].ip = "172.30.101.5"), 'picluster:nodes[2].ip: expected an address inside picluster:network.subnet 172.30.100.0/24, got "172.30.101.5"'],
+        ["an IP inside the DHCP pool", (v) => (nodes(v)[2].ip = "172.30.100.210"), 'picluster:nodes[2].ip: expected an address outside the DHCP pool 172.30.100.200-172.30.100.250, got "172.30.100.210"'],
+        ["no ingress", (v) => (nodes(v)[0].role = "agent"), 'picluster:nodes: expected exactly one node with role "ingress", got "0 ingress nodes"'],
+        ["two ingress nodes", (v) => (nodes(v)[3].role = "ingress"), 'picluster:nodes: expected exactly one node with role "ingress", got "2 ingress nodes"'],
+        ["no server", (v) => (nodes(v)[1].role = "agent"), 'picluster:nodes: expected exactly one node with role "server" (the K3s control node), got "0 server nodes"'],
+        ["an unknown role", (v) => (nodes(v)[2].role = "worker"), 'picluster:nodes[2].role: expected one of "ingress", "server", "agent", got "worker"'],
+        ["an upper-case MAC", (v) => (nodes(v)[2].mac = "02:50:69:64:00:7A"), 'picluster:nodes[2].mac: expected a lower-case MAC address like 2c:cf:67:00:00:79, got "02:50:69:64:00:7A"'],
+        ["the database on the ingress", (v) => (v["picluster:database"].node = "ingress"), 'picluster:database.node: expected the name of a K3s server or agent node (control, worker-1, worker-2), got "ingress"'],
+        ["the database on an unknown node", (v) => (v["picluster:database"].node = "worker-9"), 'picluster:database.node: expected the name of a K3s server or agent node (control, worker-1, worker-2), got "worker-9"'],
+        ["HPA min > max", (v) => (scaling(v).django = { ...hpa, minReplicas: 5, maxReplicas: 3 }), "picluster:scaling.django.minReplicas: expected a value <= maxReplicas (3), got 5"],
+        ["HPA min < 1", (v) => (scaling(v).django = { ...hpa, minReplicas: 0 }), "picluster:scaling.django.minReplicas: expected a value >= 1, got 0"],
+        ["a CPU target of 0", (v) => (scaling(v).idaes = { ...hpa, cpuTarget: 0 }), "picluster:scaling.idaes.cpuTarget: expected a percentage from 1 to 100, got 0"],
+        ["a CPU target of 120", (v) => (scaling(v).idaes = { ...hpa, cpuTarget: 120 }), "picluster:scaling.idaes.cpuTarget: expected a percentage from 1 to 100, got 120"],
+        ["an HPA without a CPU request", (v) => (scaling(v).django = { ...hpa, resources: { requests: { memory: "256Mi" } } }), "picluster:scaling.django.resources.requests.cpu: expected a CPU request, because an HPA on CPU needs one, got nothing (the key is not set)"],
+        ["an unknown scaling mode", (v) => (scaling(v).django = { mode: "auto" }), 'picluster:scaling.django.mode: expected one of "fixed", "hpa", got "auto"'],
+        ["fractional replicas", (v) => (scaling(v).frontend = { mode: "fixed", replicas: 1.5 }), "picluster:scaling.frontend.replicas: expected an integer, got 1.5"],
+        ["an unknown experiment", (v) => (v["picluster:experiment"] = "uor-replicas-3"), 'picluster:experiment: expected one of the experiments in experiments/catalog.yaml'],
+        ["the SSH key in plain text", (_, secrets) => secrets.delete("picluster:sshPrivateKey"), "picluster:sshPrivateKey: expected a secret (pulumi config set --secret picluster:sshPrivateKey), got a plain-text value"],
+        ["the Google client secret missing", (v) => delete v["picluster:googleClientSecret"], "picluster:googleClientSecret: expected a secret (pulumi config set --secret picluster:googleClientSecret), got nothing (the key is not set)"],
+        ["an unpinned image", (v) => (v["picluster:platform"].images.django = "ghcr.io/ahuora/django-api:latest"), 'picluster:platform.images.django: expected an image pinned by tag or digest (not \':latest\', not untagged), got "ghcr.io/ahuora/django-api:latest"'],
+        ["an unpinned K3s version", (v) => (v["picluster:k3s"].version = "latest"), 'picluster:k3s.version: expected a pinned K3s version like v1.32.5+k3s1, got "latest"'],
+        ["a misspelt key", (v) => (v["picluster:network"].domian = "lan"), 'picluster:network.domian: expected no such key (see the README\'s config reference), got "lan"'],
+        ["a DHCP pool outside the subnet", (v) => (v["picluster:network"].dhcpRange.end = "172.30.101.10"), 'picluster:network.dhcpRange.end: expected an address inside 172.30.100.0/24, got "172.30.101.10"'],
+        ["a missing host key", (v) => { v["picluster:ssh"] = { ...v["picluster:ssh"], knownHostsFile: undefined }; }, "picluster:nodes[0].hostKey: expected a pinned SSH host key (inline, or in ssh.knownHostsFile), got nothing (the key is not set)"],
+        ["an unreadable known_hosts file", (v) => (v["picluster:ssh"].knownHostsFile = "/nonexistent/known_hosts"), 'picluster:ssh.knownHostsFile: expected a readable known_hosts file, got "/nonexistent/known_hosts (ENOENT'],
+    ])("rejects %s", (_, mutate, message) => {
+        const problems = problemsOf(() => parseWith("dev", mutate));
+        expect(problems).toContainEqual(expect.stringContaining(message));
+    });
+
+    it("lists every problem in one message, and never echoes a secret", () => {
+        let message = "";
+        try {
+            parseWith("pi-cluster", (v, secrets) => {
+                nodes(v)[7].ip = "192.168.100.121";
+                v["picluster:experiment"] = "nope";
+                secrets.delete("cloudflare:apiToken");
+            });
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toMatch(/^Invalid stack config:\n- /);
+        expect(message).toContain("picluster:nodes[7].ip");
+        expect(message).toContain("picluster:experiment");
+        expect(message).toContain("cloudflare:apiToken: expected a secret");
+        expect(message).not.toContain("test-cloudflare-api-token");
+    });
+
+    it("requires the Grafana token only when monitoring is on", () => {
+        expect(() => parseWith("dev", (v) => delete v["picluster:grafanaCloudToken"])).not.toThrow();
+        const problems = problemsOf(() => parseWith("pi-cluster", (v) => delete v["picluster:grafanaCloudToken"]));
+        expect(problems).toContain(
+            "picluster:grafanaCloudToken: expected a secret (pulumi config set --secret picluster:grafanaCloudToken), got nothing (the key is not set)",
+        );
+    });
+
+    it("validates experiment policies like stack policies, naming the catalog entry", () => {
+        const catalog = { broken: { description: "x", endpoint: "uor" as const, profiles: ["spike" as const], workloads: { django: { ...hpa, mode: "hpa" as const, minReplicas: 9, maxReplicas: 2, resources: { requests: { cpu: "1" }, limits: {} } } } } };
+        const { values, secretKeys } = testConfig("dev", { "picluster:experiment": "broken" });
+        const problems = problemsOf(() => parseStackConfig({ values, secretKeys: new Set(secretKeys) }, { catalog }));
+        expect(problems).toEqual(["experiments/catalog.yaml:broken.workloads.django.minReplicas: expected a value <= maxReplicas (2), got 9"]);
+    });
+});
+
+describe("parseKnownHosts", () => {
+    it("maps every listed host (and [host]:port form) to its key, skipping hashed entries", () => {
+        const keys = parseKnownHosts(
+            ["# comment", "10.0.0.1,ingress ssh-ed25519 AAAAkey1 comment", "[10.0.0.2]:2222 ssh-ed25519 AAAAkey2", "|1|hash= ssh-ed25519 AAAAkey3", ""].join("\n"),
+        );
+        expect(keys.get("10.0.0.1")).toBe("ssh-ed25519 AAAAkey1");
+        expect(keys.get("ingress")).toBe("ssh-ed25519 AAAAkey1");
+        expect(keys.get("10.0.0.2")).toBe("ssh-ed25519 AAAAkey2");
+        expect(keys.size).toBe(3);
+    });
+});
