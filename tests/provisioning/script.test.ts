@@ -1,0 +1,123 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync, spawnSync } from "child_process";
+import { remoteCommand, renderScript, SCRIPTS_DIR } from "../../provisioning/script";
+
+const STEP_SCRIPTS = fs
+    .readdirSync(SCRIPTS_DIR)
+    .filter((f) => f.endsWith(".sh") && f !== "lib.sh")
+    .map((f) => f.replace(/\.sh$/, ""));
+
+function tmpDir(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "picluster-script-"));
+}
+
+/** Run a command string the way sshd does: through the user's shell. */
+function runAsSshWould(commandLine: string) {
+    return spawnSync("sh", ["-c", commandLine], { encoding: "utf8" });
+}
+
+describe("renderScript", () => {
+    it("puts the inputs first, inlines lib.sh, and drops the source line", () => {
+        const { script } = renderScript("data-dir", { DATA_DIR: "/srv/data", DATA_UID: 999 });
+        const lines = script.split("\n");
+        expect(lines.slice(0, 5)).toEqual(["#!/usr/bin/env bash", "set -euo pipefail", "STEP='data-dir'", "DATA_DIR='/srv/data'", "DATA_UID='999'"]);
+        expect(script).toContain("write_file() {");
+        expect(script).not.toMatch(/^\. \.\/lib\.sh/m);
+    });
+
+    it("changes its hash when the script's input changes, and only then", () => {
+        const a = renderScript("dnsmasq", { DNSMASQ_CONF: "x" });
+        expect(renderScript("dnsmasq", { DNSMASQ_CONF: "x" }).hash).toBe(a.hash);
+        expect(renderScript("dnsmasq", { DNSMASQ_CONF: "y" }).hash).not.toBe(a.hash);
+        expect(remoteCommand(a, "pi")).toMatch(new RegExp(`^# picluster step sha256=${a.hash}\\n`));
+    });
+
+    it("uses sudo unless the SSH user is root", () => {
+        const r = renderScript("online", {});
+        expect(remoteCommand(r, "pi").split("\n")[1]).toMatch(/^sudo -n bash -c '/);
+        expect(remoteCommand(r, "root").split("\n")[1]).toMatch(/^bash -c '/);
+    });
+
+    it("refuses a script that does not source lib.sh the inlinable way", () => {
+        expect(() => renderScript("lib", {})).toThrow("must source lib.sh");
+    });
+});
+
+describe("step scripts run for real", () => {
+    it("data-dir creates the volume directory once, owned by postgres, and is a no-op the second time", () => {
+        const dir = path.join(tmpDir(), "postgres");
+        const cmd = remoteCommand(renderScript("data-dir", { DATA_DIR: dir, DATA_UID: 999 }), "root");
+        const first = runAsSshWould(cmd);
+        expect(first.status).toBe(0);
+        expect(first.stderr).toContain(`[data-dir] created ${dir}`);
+        expect(fs.statSync(dir).uid).toBe(999);
+        const second = runAsSshWould(cmd);
+        expect(second.status).toBe(0);
+        expect(second.stderr).toBe("");
+    });
+
+    it("inputs with quotes, dollars and newlines reach the script intact", () => {
+        const dir = path.join(tmpDir(), "it's $HOME\nand `more`");
+        const result = runAsSshWould(remoteCommand(renderScript("data-dir", { DATA_DIR: dir, DATA_UID: 0 }), "root"));
+        expect(result.status).toBe(0);
+        expect(fs.existsSync(dir)).toBe(true);
+    });
+
+    it("a failing step exits non-zero with its name in the message", () => {
+        const result = runAsSshWould(remoteCommand(renderScript("prereqs-remove", { CMDLINE_PATH: "/nonexistent/cmdline.txt" }), "root"));
+        expect(result.status).toBe(0); // nothing to restore is not an error
+        const bad = runAsSshWould(remoteCommand(renderScript("k3s", { K3S_ROLE: "both", K3S_VERSION: "v1", K3S_ASSET: "k3s", ARTIFACT_URL: "http://127.0.0.1:9", K3S_CONFIG: "", K3S_TOKEN: "t" }), "root"));
+        expect(bad.status).not.toBe(0);
+        expect(bad.stderr).toContain("[k3s] ERROR: K3S_ROLE must be server or agent, got 'both'");
+    });
+});
+
+describe("lib.sh", () => {
+    const lib = path.join(SCRIPTS_DIR, "lib.sh");
+    const bash = (body: string) => execFileSync("bash", ["-c", `. '${lib}'\n${body}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+    it("write_file reports a change once, then nothing, and keeps the exact content and mode", () => {
+        const file = path.join(tmpDir(), "sub", "conf");
+        const out = bash(`
+            write_file '${file}' 0640 'a=1' && echo changed || echo same
+            write_file '${file}' 0640 'a=1' && echo changed || echo same
+            write_file '${file}' 0640 'a=2' && echo changed || echo same`);
+        expect(out.trim().split("\n")).toEqual(["changed", "same", "changed"]);
+        expect(fs.readFileSync(file, "utf8")).toBe("a=2\n");
+        expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    });
+
+    it("wait_for gives up after its bound with a clear message", () => {
+        expect(() => bash("wait_for 'the impossible' 1 false")).toThrow(/timed out after 1s waiting for the impossible/);
+    });
+});
+
+describe("shellcheck", () => {
+    it.each(["lib", ...STEP_SCRIPTS])("%s.sh is clean", (name) => {
+        const result = spawnSync("shellcheck", ["-x", "-P", "SCRIPTDIR", path.join(SCRIPTS_DIR, `${name}.sh`)], { encoding: "utf8" });
+        expect(result.error).toBeUndefined();
+        expect(result.stdout).toBe("");
+        expect(result.status).toBe(0);
+    });
+
+    it.each(STEP_SCRIPTS)("%s as rendered (inputs + lib + step) is clean", (name) => {
+        const vars = Object.fromEntries(
+            (fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8").match(/^# Inputs: (.*)$/m)?.[1] ?? "")
+                .split(/\s+/)
+                .filter((v) => /^[A-Z][A-Z0-9_]*$/.test(v) && v !== "STEP")
+                .map((v) => [v, "value"]),
+        );
+        const file = path.join(tmpDir(), `${name}.sh`);
+        fs.writeFileSync(file, renderScript(name, vars).script);
+        const result = spawnSync("shellcheck", [file], { encoding: "utf8" });
+        expect(result.stdout).toBe("");
+    });
+
+    it("catches a real problem (the check can fail)", () => {
+        const file = path.join(tmpDir(), "bad.sh");
+        fs.writeFileSync(file, "#!/usr/bin/env bash\nrm -rf $1/*\n");
+        expect(spawnSync("shellcheck", [file]).status).not.toBe(0);
+    });
+});
