@@ -13,6 +13,10 @@ import * as YAML from "yaml";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
+/** How the SDK marks a secret value on the wire. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
 /** Known test values for every secret: tests look for them where they must not be. */
 export const TEST_SECRETS: Readonly<Record<string, string>> = {
     "picluster:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-ssh-private-key-0f9e8d\n-----END OPENSSH PRIVATE KEY-----",
@@ -37,6 +41,8 @@ export interface Registered {
     /** Name of the parent resource (from the stack transformation). */
     readonly parent?: string;
     readonly parentType?: string;
+    /** Top-level inputs that hold a secret anywhere inside (the engine masks and encrypts them). */
+    readonly secretInputs: readonly string[];
     /** Options as the engine sees them (dependsOn as URNs). */
     readonly opts: {
         readonly protect?: boolean;
@@ -50,7 +56,10 @@ export interface Registered {
 
 export interface ProgramRun {
     readonly resources: readonly Registered[];
+    /** Stack outputs, resolved. */
     readonly outputs: Record<string, unknown>;
+    /** Stack outputs as the program returned them (Outputs keep their secret flag). */
+    readonly rawOutputs: Record<string, unknown>;
     /** Resources of a type token, e.g. "kubernetes:apps/v1:Deployment". */
     ofType(type: string): Registered[];
     /** The one resource with this Pulumi name. */
@@ -82,19 +91,19 @@ export function knownHostsFor(hosts: readonly string[]): string {
  * local files the dev stack expects from its scripts (known_hosts, kubeconfig).
  */
 export function testConfig(stack: string, overrides: Record<string, unknown> = {}): { values: Record<string, unknown>; secretKeys: string[] } {
-    const values: Record<string, unknown> = { ...stackConfig(stack), ...TEST_SECRETS };
+    const values: Record<string, unknown> = { ...stackConfig(stack), ...TEST_SECRETS, ...overrides };
     const ssh = values["picluster:ssh"] as Record<string, unknown> | undefined;
-    if (ssh?.knownHostsFile !== undefined) {
+    if (ssh?.knownHostsFile === ".cache/sim/known_hosts") {
+        // The simulated nodes' keys are written by sim/up.sh; tests make their own.
         const nodes = values["picluster:nodes"] as { ip: string; sshHost?: string }[];
         values["picluster:ssh"] = { ...ssh, knownHostsFile: knownHostsFor(nodes.map((n) => n.sshHost ?? n.ip)) };
     }
-    const cluster = values["picluster:cluster"] as { kubeconfig?: { source: string } } | undefined;
-    if (cluster?.kubeconfig?.source === "file") {
+    const cluster = values["picluster:cluster"] as { kubeconfig?: { source: string; path?: string } } | undefined;
+    if (cluster?.kubeconfig?.source === "file" && cluster.kubeconfig.path === ".cache/cluster/kubeconfig") {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kc-")), "kubeconfig");
         fs.writeFileSync(file, MOCK_SECRETS.kubeconfig);
         values["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: file } };
     }
-    Object.assign(values, overrides);
     const secretKeys = Object.keys(TEST_SECRETS).filter((k) => values[k] !== undefined && !(k in overrides && overrides[k] === undefined));
     return { values, secretKeys };
 }
@@ -128,7 +137,7 @@ let runCounter = 0;
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
     const { values, secretKeys } = testConfig(stack, overrides);
     const resources: Registered[] = [];
-    const transformed = new Map<string, { parent?: string; parentType?: string; opts: any }>();
+    const transformed = new Map<string, { parent?: string; parentType?: string; opts: any; secretInputs: string[] }>();
     const unexpectedCalls: string[] = [];
 
     pulumi.runtime.setAllConfig(toConfigStrings(values), secretKeys);
@@ -136,7 +145,16 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
         {
             newResource: (args) => {
                 const seen = transformed.get(`${args.type}::${args.name}`);
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent: seen?.parent, parentType: seen?.parentType, opts: seen?.opts ?? {} });
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: unwrapSecrets(args.inputs),
+                    provider: args.provider,
+                    parent: seen?.parent,
+                    parentType: seen?.parentType,
+                    secretInputs: seen?.secretInputs ?? [],
+                    opts: seen?.opts ?? {},
+                });
                 return { id: `${args.name}-id-${++runCounter}`, state: mockState(args.type, args.name, args.inputs) };
             },
             call: (args) => {
@@ -168,6 +186,9 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                 dependsOn: req.getDependenciesList(),
                 deleteBeforeReplace: req.getDeletebeforereplace(),
             },
+            secretInputs: Object.entries(req.getObject()?.toJavaScript() ?? {})
+                .filter(([, v]) => JSON.stringify(v).includes(SECRET_SIG))
+                .map(([k]) => k),
         });
         return register(req, callback);
     };
@@ -185,6 +206,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     return {
         resources,
         outputs,
+        rawOutputs: program,
         ofType: (type) => resources.filter((r) => r.type === type),
         byName: (name) => {
             const found = resources.filter((r) => r.name === name);
@@ -192,6 +214,23 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
             return found[0];
         },
     };
+}
+
+/** Mocks hand over secrets as `{<sig>: <secret sig>, value}`; tests read the values (secretInputs says which were secret). */
+export function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        if (SECRET_SIG_KEY in value && value[SECRET_SIG_KEY] === SECRET_SIG) return unwrapSecrets(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** The bash script inside a step's command line (`[sudo -n] bash -c '<script>'`). */
+export function scriptOf(commandLine: string): string {
+    const body = commandLine.split("\n").slice(1).join("\n").replace(/^(sudo -n )?bash -c /, "");
+    if (!body.startsWith("'") || !body.endsWith("'")) throw new Error(`not a quoted bash -c command: ${body.slice(0, 60)}`);
+    return body.slice(1, -1).split("'\\''").join("'");
 }
 
 /** Resolve an Output's value (undefined when unknown). */

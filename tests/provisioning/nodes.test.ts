@@ -1,0 +1,168 @@
+import { dependencyNames, chainOf, stepsOf } from "../helpers/graph";
+import { MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig } from "../helpers/program";
+
+let pi: ProgramRun;
+let dev: ProgramRun;
+beforeAll(async () => {
+    pi = await runProgram("pi-cluster");
+    dev = await runProgram("dev");
+});
+
+describe("IngressNode", () => {
+    it("runs its steps in order: prereqs, online, dnsmasq, ntp, mirror, K3s artifacts", () => {
+        expect(chainOf(pi, "ingress", "k3s-artifacts")).toEqual(["prereqs", "online", "dnsmasq", "ntp", "mirror", "k3s-artifacts"]);
+        expect(pi.byName("ingress").type).toBe("picluster:provisioning:IngressNode");
+    });
+
+    it("adds ZeroTier only when a network id is configured", async () => {
+        expect(stepsOf(pi, "ingress").has("zerotier")).toBe(false);
+        const run = await runProgram("pi-cluster", { "picluster:zerotier": { networkId: "8056c2e21c000001" } });
+        expect(chainOf(run, "ingress", "k3s-artifacts")).toEqual(["prereqs", "online", "dnsmasq", "ntp", "mirror", "zerotier", "k3s-artifacts"]);
+        expect(stepsOf(run, "ingress").get("zerotier")!.inputs.delete).toContain("zerotier-cli leave");
+    });
+
+    it("is dialled directly at its ssh address with its host key pinned", () => {
+        const c = pi.byName("ingress-dnsmasq").inputs.connection;
+        expect(c).toMatchObject({ host: "192.168.100.101", port: 22, user: "pi" });
+        expect(c.hostKey).toMatch(/^ssh-ed25519 /);
+        expect(c.proxy).toBeUndefined();
+        expect(dev.byName("ingress-dnsmasq").inputs.connection.host).toBe("172.30.200.101");
+    });
+
+    it("writes the rendered dnsmasq leases, and its prereqs never touch cgroups or reboot", () => {
+        expect(pi.byName("ingress-dnsmasq").inputs.create).toContain("dhcp-host=2c:cf:67:00:01:27,worker-6,192.168.100.127,infinite");
+        const prereqs = scriptOf(pi.byName("ingress-prereqs").inputs.create);
+        expect(prereqs).toContain("\nCGROUP_FLAGS=''\n");
+        expect(prereqs).toContain("\nSTATIC_LAN='true'\n");
+        expect(scriptOf(pi.byName("control-prereqs").inputs.create)).toContain("\nCGROUP_FLAGS='cgroup_memory=1 cgroup_enable=memory'\n");
+    });
+});
+
+describe("ServerNode and AgentNode", () => {
+    it("chain each node's steps; only airgapped nodes get the nftables step", () => {
+        expect(chainOf(pi, "control", "k3s")).toEqual(["prereqs", "online", "ntp", "registries", "k3s"]);
+        expect(chainOf(pi, "worker-2", "k3s-install")).toEqual(["prereqs", "online", "ntp", "registries", "airgap", "k3s-install"]);
+        expect(chainOf(pi, "worker-2", "uncordon")).toEqual(["prereqs", "online", "ntp", "registries", "airgap", "k3s-install", "drain", "k3s-upgrade", "uncordon"]);
+    });
+
+    it("reach every node but the ingress through the ingress as jump host, host keys pinned on both hops", () => {
+        for (const node of ["control", "worker-1", "worker-6"]) {
+            const c = pi.byName(`${node}-online`).inputs.connection;
+            expect(c.proxy).toMatchObject({ host: "192.168.100.101", user: "pi", port: 22 });
+            expect(c.proxy.hostKey).toBe(pi.byName("ingress-online").inputs.connection.hostKey);
+            expect(c.hostKey).toMatch(/^ssh-ed25519 /);
+            expect(c.hostKey).not.toBe(c.proxy.hostKey);
+        }
+        expect(dev.byName("worker-1-online").inputs.connection).toMatchObject({ host: "172.30.100.122", proxy: { host: "172.30.200.101" } });
+    });
+
+    it("provision nodes in parallel: no node waits for another's base steps", () => {
+        for (const node of ["control", "worker-1", "worker-2"]) {
+            for (const [suffix, step] of stepsOf(pi, node)) {
+                if (["k3s", "k3s-install", "drain", "k3s-upgrade", "uncordon"].includes(suffix)) continue;
+                const foreign = dependencyNames(step).filter((d) => !d.startsWith(`${node}-`));
+                expect({ step: step.name, foreign }).toEqual({ step: step.name, foreign: [] });
+            }
+        }
+    });
+
+    it("start K3s on the server first, install agents in parallel, and upgrade agents one at a time", () => {
+        expect(dependencyNames(pi.byName("control-k3s"))).toContain("ingress-k3s-artifacts");
+        for (let i = 1; i <= 6; i++) {
+            const install = dependencyNames(pi.byName(`worker-${i}-k3s-install`));
+            expect(install).toContain("control-k3s");
+            expect(install.filter((d) => /^worker-\d/.test(d) && !d.startsWith(`worker-${i}-`))).toEqual([]);
+        }
+        expect(dependencyNames(pi.byName("worker-1-drain"))).not.toContain(expect.stringMatching(/uncordon/));
+        for (let i = 2; i <= 6; i++) {
+            expect(dependencyNames(pi.byName(`worker-${i}-drain`))).toContain(`worker-${i - 1}-uncordon`);
+        }
+    });
+
+    it("drain and uncordon run on the server, the upgrade on the agent", () => {
+        expect(pi.byName("worker-3-drain").inputs.connection.host).toBe("192.168.100.121");
+        expect(pi.byName("worker-3-uncordon").inputs.connection.host).toBe("192.168.100.121");
+        expect(pi.byName("worker-3-k3s-upgrade").inputs.connection.host).toBe("192.168.100.124");
+        expect(scriptOf(pi.byName("worker-3-drain").inputs.create)).toContain("\nNODE_NAME='worker-3'\n");
+    });
+
+    it("first install is create-only; later changes converge through the upgrade chain", () => {
+        expect(pi.byName("worker-1-k3s-install").opts.ignoreChanges).toEqual(["create"]);
+        expect(pi.byName("worker-1-k3s-upgrade").opts.ignoreChanges ?? []).toEqual([]);
+    });
+
+    it("a K3s version change re-runs the server, drain, upgrade and uncordon steps, and nothing else", async () => {
+        const upgraded = await runProgram("pi-cluster", { "picluster:k3s": { ...(pi.byName("control-k3s") && {}), version: "v1.33.3+k3s1", arch: "arm64", downloadUrl: "https://github.com/k3s-io/k3s/releases/download", installScriptUrl: "https://raw.githubusercontent.com/k3s-io/k3s" } });
+        const changed = pi
+            .ofType("command:remote:Command")
+            .filter((r) => r.inputs.create !== upgraded.byName(r.name).inputs.create)
+            .map((r) => r.name.replace(/^worker-\d+-/, "worker-N-"));
+        expect([...new Set(changed)].sort()).toEqual(
+            ["control-k3s", "ingress-k3s-artifacts", "worker-N-drain", "worker-N-k3s-install", "worker-N-k3s-upgrade", "worker-N-uncordon"].sort(),
+        );
+    });
+
+    it("put the database's host directory on the pinned node only, with no delete command", () => {
+        expect(stepsOf(pi, "worker-1").has("data-dir")).toBe(true);
+        expect(scriptOf(pi.byName("worker-1-data-dir").inputs.create)).toContain("\nDATA_DIR='/var/lib/picluster/postgres'\n");
+        expect(pi.byName("worker-1-data-dir").inputs.delete).toBeUndefined();
+        expect(stepsOf(pi, "worker-2").has("data-dir")).toBe(false);
+        expect(stepsOf(pi, "control").has("data-dir")).toBe(false);
+    });
+
+    it("read the kubeconfig without logging and keep it secret", () => {
+        const read = pi.byName("control-kubeconfig");
+        expect(read.inputs.logging).toBe("none");
+        expect(read.opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout"]));
+        expect(scriptOf(read.inputs.create)).toContain("\nAPI_URL='https://192.168.100.121:6443'\n");
+    });
+
+    it("pass the cluster token only inside secret inputs", () => {
+        const token = `${MOCK_SECRETS.randomPrefix}-control-token`;
+        const holders = pi.ofType("command:remote:Command").filter((r) => JSON.stringify(r.inputs).includes(token));
+        expect(holders.map((r) => r.name).sort()).toEqual(
+            ["control-k3s", ...[1, 2, 3, 4, 5, 6].flatMap((i) => [`worker-${i}-k3s-install`, `worker-${i}-k3s-upgrade`])].sort(),
+        );
+        for (const r of holders) expect(r.secretInputs).toContain("create");
+    });
+});
+
+describe("every step", () => {
+    const undoable = ["prereqs", "dnsmasq", "ntp", "mirror", "registries", "airgap", "k3s", "k3s-install", "k3s-artifacts", "zerotier"];
+
+    it("that changes a node has a delete command that undoes it", () => {
+        for (const r of pi.ofType("command:remote:Command")) {
+            const suffix = r.name.replace(/^(ingress|control|worker-\d+)-/, "");
+            if (undoable.includes(suffix)) expect({ step: r.name, hasDelete: typeof r.inputs.delete === "string" }).toEqual({ step: r.name, hasDelete: true });
+        }
+        expect(pi.byName("control-k3s").inputs.delete).toContain("k3s-uninstall.sh");
+        expect(pi.byName("worker-1-k3s-install").inputs.delete).toContain("k3s-agent-uninstall.sh");
+        expect(pi.byName("ingress-dnsmasq").inputs.delete).toContain("/etc/dnsmasq.d/picluster.conf");
+    });
+
+    it("carries the hash of its script and inputs on its first line, and is a child of its node", () => {
+        for (const r of pi.ofType("command:remote:Command")) {
+            expect(r.inputs.create).toMatch(/^# picluster step sha256=[0-9a-f]{64}\n/);
+            expect(["ingress", "control", ...[1, 2, 3, 4, 5, 6].map((i) => `worker-${i}`)]).toContain(r.parent);
+        }
+    });
+
+    it("is unchanged when the program runs again with the same config (so `up` re-runs nothing)", async () => {
+        const again = await runProgram("pi-cluster");
+        for (const r of pi.ofType("command:remote:Command")) {
+            expect(again.byName(r.name).inputs.create).toBe(r.inputs.create);
+        }
+    });
+
+    it("adding a node changes only the node-list steps (dnsmasq leases) and adds the new node's own", async () => {
+        const cfgNodes = stackConfig("dev")["picluster:nodes"] as object[];
+        const grown = await runProgram("dev", {
+            "picluster:nodes": [...cfgNodes, { name: "worker-3", role: "agent", mac: "02:50:69:64:00:7c", ip: "172.30.100.124", internet: false }],
+        });
+        const changed = dev.ofType("command:remote:Command").filter((r) => r.inputs.create !== grown.byName(r.name).inputs.create).map((r) => r.name);
+        expect(changed).toEqual(["ingress-dnsmasq"]);
+        const added = grown.ofType("command:remote:Command").filter((r) => !dev.resources.some((o) => o.name === r.name)).map((r) => r.name);
+        expect(added.every((n) => n.startsWith("worker-3-"))).toBe(true);
+        expect(added.length).toBeGreaterThan(5);
+    });
+});
