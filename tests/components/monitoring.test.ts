@@ -1,0 +1,34 @@
+import { monitoringValues } from "../../components/monitoring";
+import { ProgramRun, runProgram, TEST_SECRETS } from "../helpers/program";
+
+let pi: ProgramRun;
+let dev: ProgramRun;
+beforeAll(async () => {
+    pi = await runProgram("pi-cluster");
+    dev = await runProgram("dev");
+});
+
+describe("Monitoring", () => {
+    it("installs the pinned k8s-monitoring chart with secret values pointing at Grafana Cloud", () => {
+        const [release] = pi.ofType("kubernetes:helm.sh/v3:Release");
+        expect(release.inputs).toMatchObject({ chart: "k8s-monitoring", version: "1.6.4", repositoryOpts: { repo: "https://grafana.github.io/helm-charts" } });
+        expect(release.secretInputs).toContain("values");
+        expect(release.inputs.values.externalServices.prometheus.basicAuth.password).toBe(TEST_SECRETS["picluster:grafanaCloudToken"]);
+        expect(release.inputs.values.metrics.scrapeInterval).toBe("60s");
+    });
+
+    it("keeps the SD cards' filesystem metrics", () => {
+        const values = monitoringValues(
+            { enabled: true, clusterName: "c", chartVersion: "1.0.0", prometheus: { url: "https://p", username: "u" }, loki: { url: "https://l", username: "u" } },
+            "pw",
+        );
+        const node = values.metrics["node-exporter"];
+        expect(node.metricsTuning.includeMetrics).toEqual(expect.arrayContaining(["node_filesystem_avail_bytes", "node_filesystem_size_bytes"]));
+        expect(node.extraMetricRelabelingRules).toContain('regex = "node_filesystem_.+;/dev/mmcblk.*"');
+    });
+
+    it("is off in the dev stack", () => {
+        expect(dev.ofType("kubernetes:helm.sh/v3:Release")).toEqual([]);
+        expect(dev.ofType("picluster:platform:Monitoring")).toEqual([]);
+    });
+});

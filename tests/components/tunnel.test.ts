@@ -1,0 +1,52 @@
+import { tunnelIngressRules } from "../../components/tunnel";
+import { MOCK_SECRETS, ProgramRun, runProgram } from "../helpers/program";
+
+let pi: ProgramRun;
+let dev: ProgramRun;
+beforeAll(async () => {
+    pi = await runProgram("pi-cluster");
+    dev = await runProgram("dev");
+});
+
+describe("Tunnel", () => {
+    it("creates a remotely configured tunnel with a random secret", () => {
+        const [tunnel] = pi.ofType("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared");
+        expect(tunnel.inputs).toMatchObject({ accountId: "00000000000000000000000000000000", name: "picluster", configSrc: "cloudflare" });
+        expect(tunnel.secretInputs).toContain("tunnelSecret");
+    });
+
+    it("routes the three hostnames to Traefik on 443 and everything else to 404", () => {
+        const [config] = pi.ofType("cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig");
+        const rules = config.inputs.config.ingresses;
+        expect(rules.map((r: any) => [r.hostname, r.service])).toEqual([
+            ["ahuora.org.nz", "https://traefik.kube-system.svc.cluster.local:443"],
+            ["api.ahuora.org.nz", "https://traefik.kube-system.svc.cluster.local:443"],
+            ["auth.ahuora.org.nz", "https://traefik.kube-system.svc.cluster.local:443"],
+            [undefined, "http_status:404"],
+        ]);
+        expect(tunnelIngressRules(["x.nz"])[0].originRequest).toEqual({ noTlsVerify: true, originServerName: "x.nz", httpHostHeader: "x.nz" });
+    });
+
+    it("points proxied CNAMEs at the tunnel", () => {
+        const records = pi.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => r.inputs);
+        expect(records.map((r) => r.name)).toEqual(["ahuora.org.nz", "api.ahuora.org.nz", "auth.ahuora.org.nz"]);
+        for (const r of records) {
+            expect(r).toMatchObject({ type: "CNAME", proxied: true, zoneId: "00000000000000000000000000000000" });
+            expect(r.content).toMatch(/\.cfargotunnel\.com$/);
+        }
+    });
+
+    it("runs cloudflared on the control node with the tunnel token from a Secret", () => {
+        const d = pi.ofType("kubernetes:apps/v1:Deployment").find((x) => x.inputs.metadata.name === "cloudflared")!;
+        expect(d.inputs.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": "control" });
+        expect(d.inputs.spec.template.spec.priorityClassName).toBe("picluster-gateway");
+        expect(d.inputs.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "cloudflared-secret" } }]);
+        const s = pi.ofType("kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === "cloudflared-secret")!;
+        expect(s.inputs.stringData).toEqual({ TUNNEL_TOKEN: MOCK_SECRETS.tunnelToken });
+        expect(s.secretInputs).toContain("stringData");
+    });
+
+    it("is off in the dev stack", () => {
+        expect(dev.resources.filter((r) => r.type.startsWith("cloudflare:"))).toEqual([]);
+    });
+});
