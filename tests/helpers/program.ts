@@ -72,8 +72,13 @@ export function stackConfig(stack: string): Record<string, unknown> {
     return { ...doc.config };
 }
 
-/** A temporary known_hosts with a fresh ed25519 key for every address. */
+const knownHostsCache = new Map<string, string>();
+
+/** A temporary known_hosts with an ed25519 key per address (one key set per address list, so reruns compare equal). */
 export function knownHostsFor(hosts: readonly string[]): string {
+    const cacheKey = hosts.join(",");
+    const cached = knownHostsCache.get(cacheKey);
+    if (cached) return cached;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kh-"));
     const lines = hosts.map((host, i) => {
         const key = path.join(dir, `k${i}`);
@@ -83,6 +88,7 @@ export function knownHostsFor(hosts: readonly string[]): string {
     });
     const file = path.join(dir, "known_hosts");
     fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    knownHostsCache.set(cacheKey, file);
     return file;
 }
 
@@ -100,12 +106,20 @@ export function testConfig(stack: string, overrides: Record<string, unknown> = {
     }
     const cluster = values["picluster:cluster"] as { kubeconfig?: { source: string; path?: string } } | undefined;
     if (cluster?.kubeconfig?.source === "file" && cluster.kubeconfig.path === ".cache/cluster/kubeconfig") {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kc-")), "kubeconfig");
-        fs.writeFileSync(file, MOCK_SECRETS.kubeconfig);
-        values["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: file } };
+        // The local control plane's kubeconfig is written by its script; tests use a stand-in.
+        values["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: mockKubeconfigFile() } };
     }
     const secretKeys = Object.keys(TEST_SECRETS).filter((k) => values[k] !== undefined && !(k in overrides && overrides[k] === undefined));
     return { values, secretKeys };
+}
+
+let kubeconfigFile: string | undefined;
+function mockKubeconfigFile(): string {
+    if (kubeconfigFile === undefined) {
+        kubeconfigFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kc-")), "kubeconfig");
+        fs.writeFileSync(kubeconfigFile, MOCK_SECRETS.kubeconfig);
+    }
+    return kubeconfigFile;
 }
 
 function toConfigStrings(values: Record<string, unknown>): Record<string, string> {
@@ -195,12 +209,21 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
 
     // index.ts exports the program as a function; the module is loaded once per test file.
     const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
-    const program = await main();
+    // The SDK records a stack trace for every promise it makes (a debugging aid);
+    // under Jest's source-mapped stack traces that dominates the run time.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let program: Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(program)) {
-        outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+    try {
+        program = await main();
+        for (const [k, v] of Object.entries(program)) {
+            outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+        }
+        await settle(() => resources.length);
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
     }
-    await settle(() => resources.length);
     if (unexpectedCalls.length > 0) throw new Error(`unexpected invokes: ${unexpectedCalls.join(", ")}`);
 
     return {

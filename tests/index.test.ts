@@ -1,0 +1,167 @@
+import { isDeepStrictEqual } from "util";
+import { loadCatalog } from "../experiments/catalog";
+import { isKubernetesObject, schemaErrors } from "./helpers/schema";
+import { isSecret, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS } from "./helpers/program";
+
+const EXPERIMENTS = Object.keys(loadCatalog());
+const runs = new Map<string, ProgramRun>();
+let invalid: string[] = [];
+
+beforeAll(async () => {
+    for (const e of EXPERIMENTS) runs.set(e, await runProgram("dev", { "picluster:experiment": e }));
+    // One validator process for all experiments; errors name the object and experiment.
+    invalid = schemaErrors(
+        EXPERIMENTS.flatMap((e) => runs.get(e)!.resources.filter(isKubernetesObject).map((r) => ({ ...r, name: `${e}/${r.name}` }))),
+    );
+}, 120_000);
+
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+
+/** A Deployment minus the fields a scaling swap may change. */
+function withoutScaling(d: Registered) {
+    const spec = { ...d.inputs.spec };
+    delete spec.replicas;
+    const containers = spec.template.spec.containers.map((c: Record<string, unknown>) => ({ ...c, resources: undefined }));
+    return { ...d.inputs, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers } } } };
+}
+
+/** What a swap from `a` to `b` would change other than Deployment replicas/resources and HPAs. */
+function nonScalingChanges(a: ProgramRun, b: ProgramRun): string[] {
+    const changes: string[] = [];
+    const names = new Set([...a.resources, ...b.resources].map((r) => r.name));
+    for (const name of names) {
+        const before = a.resources.find((r) => r.name === name);
+        const after = b.resources.find((r) => r.name === name);
+        const type = (before ?? after)!.type;
+        if (type === HPA) continue;
+        if (!before || !after) {
+            changes.push(`${before ? "deletes" : "creates"} ${type} ${name}`);
+        } else if (type === DEPLOYMENT ? !isDeepStrictEqual(withoutScaling(before), withoutScaling(after)) : !isDeepStrictEqual(before.inputs, after.inputs)) {
+            changes.push(`updates ${type} ${name}`);
+        }
+    }
+    return changes;
+}
+
+describe("every named experiment", () => {
+    it.each(EXPERIMENTS)("%s deploys objects that pass the Kubernetes schema", (e) => {
+        const run = runs.get(e)!;
+        expect(run.outputs.experiment).toBe(e);
+        expect(run.resources.filter(isKubernetesObject).length).toBeGreaterThan(30);
+        expect(invalid.filter((m) => m.includes(` ${e}/`))).toEqual([]);
+    });
+
+    it.each(EXPERIMENTS)("%s sets no replicas on a Deployment an HPA owns, and an HPA for every HPA policy", (e) => {
+        const run = runs.get(e)!;
+        const experiment = loadCatalog()[e];
+        const hpaTargets = run.ofType(HPA).map((h) => h.inputs.spec.scaleTargetRef.name).sort();
+        const expected = Object.entries(experiment.workloads)
+            .filter(([, p]) => p?.mode === "hpa")
+            .map(([w]) => ({ django: "django-api", idaes: "idaes-worker", frontend: "frontend" })[w]!)
+            .sort();
+        expect(hpaTargets).toEqual(expected);
+        for (const d of run.ofType(DEPLOYMENT)) {
+            expect({ name: d.inputs.metadata.name, hasReplicas: "replicas" in d.inputs.spec }).toEqual({
+                name: d.inputs.metadata.name,
+                hasReplicas: !hpaTargets.includes(d.inputs.metadata.name),
+            });
+        }
+        for (const h of run.ofType(HPA)) {
+            const policy = Object.values(experiment.workloads).find((p) => p?.mode === "hpa")!;
+            if (policy.mode !== "hpa") throw new Error("unreachable");
+            expect(h.inputs.spec.metrics[0].resource.target.averageUtilization).toBe(policy.cpuTarget);
+        }
+    });
+
+    it.each(EXPERIMENTS.filter((e) => e !== "baseline"))("swapping baseline -> %s changes only scaling objects", (e) => {
+        expect(nonScalingChanges(runs.get("baseline")!, runs.get(e)!)).toEqual([]);
+    });
+
+    it("swapping between consecutive variants in the catalog changes only scaling objects", () => {
+        for (let i = 1; i < EXPERIMENTS.length; i++) {
+            expect({ pair: [EXPERIMENTS[i - 1], EXPERIMENTS[i]], changes: nonScalingChanges(runs.get(EXPERIMENTS[i - 1])!, runs.get(EXPERIMENTS[i])!) }).toEqual({
+                pair: [EXPERIMENTS[i - 1], EXPERIMENTS[i]],
+                changes: [],
+            });
+        }
+    });
+
+    it("the swap check does notice a non-scaling change", () => {
+        const a = runs.get("baseline")!;
+        const b = { ...a, resources: a.resources.map((r) => (r.name === "platform-gateway-api" ? { ...r, inputs: { ...r.inputs, spec: {} } } : r)) };
+        expect(nonScalingChanges(a, b)).toEqual(["updates kubernetes:networking.k8s.io/v1:Ingress platform-gateway-api"]);
+    });
+
+    it("a swap leaves the database volume untouched", () => {
+        const pv = (e: string) => runs.get(e)!.byName("platform-database-volume").inputs;
+        for (const e of EXPERIMENTS) expect(pv(e)).toEqual(pv("baseline"));
+    });
+});
+
+describe("secrets", () => {
+    let pi: ProgramRun;
+    beforeAll(async () => {
+        pi = await runProgram("pi-cluster");
+    });
+
+    const secretValues = () => [
+        ...Object.values(TEST_SECRETS),
+        MOCK_SECRETS.kubeconfig,
+        MOCK_SECRETS.tunnelToken,
+        MOCK_SECRETS.randomBytes,
+        ...pi.ofType("random:index/randomPassword:RandomPassword").map((r) => `${MOCK_SECRETS.randomPrefix}-${r.name}`),
+    ];
+
+    it("every input that carries a secret value is marked secret", () => {
+        for (const r of pi.resources) {
+            for (const [key, value] of Object.entries(r.inputs)) {
+                const text = JSON.stringify(value) ?? "";
+                if (secretValues().some((s) => text.includes(s))) {
+                    expect({ resource: r.name, key, secret: r.secretInputs.includes(key) }).toEqual({ resource: r.name, key, secret: true });
+                }
+            }
+        }
+    });
+
+    it("no secret reaches a ConfigMap, a resource name or a plain stack output", async () => {
+        const configMaps = JSON.stringify(pi.ofType("kubernetes:core/v1:ConfigMap").map((c) => c.inputs));
+        const names = pi.resources.map((r) => r.name).join(" ");
+        for (const s of secretValues()) {
+            expect(configMaps).not.toContain(s);
+            expect(names).not.toContain(s);
+        }
+        for (const [key, value] of Object.entries(pi.rawOutputs)) {
+            const text = JSON.stringify(pi.outputs[key]) ?? "";
+            if (secretValues().some((s) => text.includes(s))) {
+                expect({ key, secret: await isSecret(value as any) }).toEqual({ key, secret: true });
+            }
+        }
+        expect(await isSecret(pi.rawOutputs.kubeconfig as any)).toBe(true);
+    });
+
+    it("a step that prints a secret does not log", () => {
+        for (const r of pi.ofType("command:remote:Command")) {
+            if ((r.opts.additionalSecretOutputs ?? []).includes("stdout")) expect(r.inputs.logging).toBe("none");
+        }
+        expect(pi.ofType("command:remote:Command").filter((r) => r.inputs.logging === "none").map((r) => r.name)).toEqual(["control-kubeconfig"]);
+    });
+
+    it("the check does catch a leak", () => {
+        const leaky = { ...pi.byName("platform-django-config"), secretInputs: [] as string[], inputs: { data: { X: TEST_SECRETS["picluster:googleClientSecret"] } } };
+        const text = JSON.stringify(leaky.inputs.data);
+        expect(secretValues().some((s) => text.includes(s)) && !leaky.secretInputs.includes("data")).toBe(true);
+    });
+});
+
+describe("the stacks", () => {
+    it.each([
+        ["pi-cluster", 8, ["ahuora.org.nz", "api.ahuora.org.nz", "auth.ahuora.org.nz"]],
+        ["dev", 4, ["ahuora.org.nz", "api.ahuora.org.nz", "auth.ahuora.org.nz"]],
+    ])("%s exports its nodes and public hosts", async (stack, nodeCount, hosts) => {
+        const run = await runProgram(stack as string);
+        expect(run.outputs.nodes).toHaveLength(nodeCount as number);
+        expect(run.outputs.hosts).toEqual(hosts);
+        expect(run.outputs.namespace).toBe("ahuora");
+    });
+});
