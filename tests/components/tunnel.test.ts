@@ -24,7 +24,7 @@ describe("Tunnel", () => {
             ["auth.ahuora.org.nz", "https://traefik.kube-system.svc.cluster.local:443"],
             [undefined, "http_status:404"],
         ]);
-        expect(tunnelIngressRules(["x.nz"])[0].originRequest).toEqual({ noTlsVerify: true, originServerName: "x.nz", httpHostHeader: "x.nz" });
+        expect((tunnelIngressRules(["x.nz"])[0] as { originRequest?: unknown }).originRequest).toEqual({ noTlsVerify: true, originServerName: "x.nz", httpHostHeader: "x.nz" });
     });
 
     it("points proxied CNAMEs at the tunnel", () => {

@@ -94,9 +94,23 @@ describe("lib.sh", () => {
     });
 });
 
+/** Every shell script of the project: provisioning steps, project scripts, CI. */
+function projectShellScripts(): string[] {
+    const root = path.join(SCRIPTS_DIR, "../..");
+    const tracked = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+        .split("\n")
+        .filter((f) => f.endsWith(".sh") || f === ".ci/run");
+    return tracked.filter((f) => fs.existsSync(path.join(root, f))).map((f) => path.join(root, f));
+}
+
 describe("shellcheck", () => {
-    it.each(["lib", ...STEP_SCRIPTS])("%s.sh is clean", (name) => {
-        const result = spawnSync("shellcheck", ["-x", "-P", "SCRIPTDIR", path.join(SCRIPTS_DIR, `${name}.sh`)], { encoding: "utf8" });
+    it("covers the provisioning steps, the project scripts and CI", () => {
+        const files = projectShellScripts().map((f) => path.relative(path.join(SCRIPTS_DIR, "../.."), f));
+        expect(files).toEqual(expect.arrayContaining(["provisioning/scripts/lib.sh", "provisioning/scripts/k3s.sh", "scripts/setup.sh", ".ci/run"]));
+    });
+
+    it.each(projectShellScripts().map((f) => [path.relative(path.join(SCRIPTS_DIR, "../.."), f), f]))("%s is clean", (_, file) => {
+        const result = spawnSync("shellcheck", ["-x", "-P", "SCRIPTDIR", file], { encoding: "utf8" });
         expect(result.error).toBeUndefined();
         expect(result.stdout).toBe("");
         expect(result.status).toBe(0);
