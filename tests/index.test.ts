@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "util";
 import { loadCatalog } from "../experiments/catalog";
 import { isKubernetesObject, schemaErrors } from "./helpers/schema";
+import * as programHelpers from "./helpers/program";
 import { isSecret, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS } from "./helpers/program";
 
 const EXPERIMENTS = Object.keys(loadCatalog());
@@ -151,6 +152,15 @@ describe("secrets", () => {
         const leaky = { ...pi.byName("platform-django-config"), secretInputs: [] as string[], inputs: { data: { X: TEST_SECRETS["picluster:googleClientSecret"] } } };
         const text = JSON.stringify(leaky.inputs.data);
         expect(secretValues().some((s) => text.includes(s)) && !leaky.secretInputs.includes("data")).toBe(true);
+    });
+});
+
+describe("bad input", () => {
+    it("stops the program with the config error before any resource is registered", async () => {
+        await expect(runProgram("pi-cluster", { "picluster:experiment": "cpu-target-95" })).rejects.toThrow(
+            /^Invalid stack config:\n- picluster:experiment: expected one of the experiments in experiments\/catalog.yaml \(.*\), got "cpu-target-95"$/,
+        );
+        expect(programHelpers.lastRegistered).toEqual([]);
     });
 });
 

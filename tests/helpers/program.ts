@@ -147,10 +147,14 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
 
 let runCounter = 0;
 
+/** Resources registered by the last run, even one that threw. */
+export let lastRegistered: readonly Registered[] = [];
+
 /** Run index.ts for a stack under mocks and collect what it registers. */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
     const { values, secretKeys } = testConfig(stack, overrides);
     const resources: Registered[] = [];
+    lastRegistered = resources;
     const transformed = new Map<string, { parent?: string; parentType?: string; opts: any; secretInputs: string[] }>();
     const unexpectedCalls: string[] = [];
 
