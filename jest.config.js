@@ -7,6 +7,7 @@ module.exports = {
         // Type checking is `npm run build` (tsc --noEmit); tests only transpile.
         "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
     },
+    setupFilesAfterEnv: ["<rootDir>/tests/helpers/cleanup.ts"],
     testTimeout: 30000,
     // Jest keeps one core free by default; on a 2-core machine that halves the speed.
     maxWorkers: 2,

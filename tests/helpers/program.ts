@@ -5,8 +5,8 @@
  * program is not expected to make.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
@@ -79,7 +79,7 @@ export function knownHostsFor(hosts: readonly string[]): string {
     const cacheKey = hosts.join(",");
     const cached = knownHostsCache.get(cacheKey);
     if (cached) return cached;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kh-"));
+    const dir = scratchDir("known-hosts");
     const lines = hosts.map((host, i) => {
         const key = path.join(dir, `k${i}`);
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
@@ -116,7 +116,7 @@ export function testConfig(stack: string, overrides: Record<string, unknown> = {
 let kubeconfigFile: string | undefined;
 function mockKubeconfigFile(): string {
     if (kubeconfigFile === undefined) {
-        kubeconfigFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-kc-")), "kubeconfig");
+        kubeconfigFile = path.join(scratchDir("kubeconfig"), "kubeconfig");
         fs.writeFileSync(kubeconfigFile, MOCK_SECRETS.kubeconfig);
     }
     return kubeconfigFile;

@@ -1,6 +1,6 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { scratchDir } from "../helpers/tmp";
 import { execFileSync } from "child_process";
 import * as YAML from "yaml";
 import { parseStackConfig, StackSettings } from "../../config";
@@ -28,7 +28,7 @@ const dev = settingsOf("dev");
 const pi = settingsOf("pi-cluster");
 
 function tmpFile(name: string, text: string): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-render-")), name);
+    const file = path.join(scratchDir("render"), name);
     fs.writeFileSync(file, `${text}\n`);
     return file;
 }

@@ -1,6 +1,6 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { scratchDir } from "../helpers/tmp";
 import { execFileSync, spawnSync } from "child_process";
 import { remoteCommand, renderScript, SCRIPTS_DIR } from "../../provisioning/script";
 
@@ -10,7 +10,7 @@ const STEP_SCRIPTS = fs
     .map((f) => f.replace(/\.sh$/, ""));
 
 function tmpDir(): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), "picluster-script-"));
+    return scratchDir("script");
 }
 
 /** Run a command string the way sshd does: through the user's shell. */
