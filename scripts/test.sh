@@ -10,9 +10,5 @@ npx tsc --noEmit -p .
 mkdir -p .cache
 status=0
 npx jest --json --outputFile=.cache/jest-results.json "$@" || status=$?
-# shellcheck disable=SC2016 # JavaScript, not shell
-node -e '
-const r = require("./.cache/jest-results.json");
-console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
-' || status=1
+node scripts/jest-summary.js .cache/jest-results.json jest || status=1
 exit "$status"

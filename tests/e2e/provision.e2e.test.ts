@@ -1,0 +1,160 @@
+/**
+ * End to end: the program's own provisioning, run for real against the
+ * simulated nodes (sim/), checked from outside the nodes.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync, spawnSync } from "child_process";
+import * as YAML from "yaml";
+import { parseStackConfig, StackSettings } from "../../config";
+import { renderK3sConfig, renderRegistriesYaml, renderTimesyncdConf } from "../../provisioning/render";
+import { ProgramRun, ROOT, runProgram, testConfig } from "../helpers/program";
+import { scratchDir } from "../helpers/tmp";
+import { provision, ProvisionReport, sshArgs } from "./runner";
+
+const SIM = path.join(ROOT, ".cache/sim");
+const K3S_VERSION = "v1.33.2+k3s1";
+
+/** The dev stack as the simulated nodes need it: their real key and host keys. */
+function e2eOverrides(): Record<string, unknown> {
+    return {
+        "picluster:sshPrivateKey": fs.readFileSync(path.join(SIM, "ssh/id_ed25519"), "utf8"),
+        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM, "known_hosts"), dialErrorLimit: 3, perDialTimeout: 5 },
+    };
+}
+
+/** Put the K3s stand-ins where the dev stack's download URLs point (the fixture "internet" host). */
+function placeK3sFixtures(version: string): string {
+    const files = path.join(SIM, "upstream-files/k3s");
+    const releases = path.join(files, "releases", version);
+    const install = path.join(files, "install", version);
+    fs.mkdirSync(releases, { recursive: true });
+    fs.mkdirSync(install, { recursive: true });
+    const binary = fs.readFileSync(path.join(__dirname, "fixtures/k3s"), "utf8").replace("@VERSION@", version);
+    fs.writeFileSync(path.join(releases, "k3s"), binary, { mode: 0o755 });
+    const sha = execFileSync("sha256sum", [path.join(releases, "k3s")], { encoding: "utf8" }).split(" ")[0];
+    fs.writeFileSync(path.join(releases, "sha256sum-amd64.txt"), `${sha}  k3s\n${"0".repeat(64)}  k3s-airgap-images-amd64.tar\n`);
+    fs.copyFileSync(path.join(__dirname, "fixtures/install.sh"), path.join(install, "install.sh"));
+    return sha;
+}
+
+let run: ProgramRun;
+let settings: StackSettings;
+let report: ProvisionReport;
+let fixtureSha: string;
+
+function connectionOf(node: string) {
+    return run.byName(`${node}-online`).inputs.connection;
+}
+
+/** Run a command on a node the way provisioning reaches it (jump host, pinned keys). */
+function onNode(node: string, command: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("ssh", [...sshArgs(connectionOf(node), scratchDir("check")), "--", command], { encoding: "utf8", timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function mustOnNode(node: string, command: string): string {
+    const r = onNode(node, command);
+    if (r.status !== 0) throw new Error(`${node}: '${command}' failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+}
+
+beforeAll(async () => {
+    execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000 });
+    fixtureSha = placeK3sFixtures(K3S_VERSION);
+    const { values, secretKeys } = testConfig("dev", e2eOverrides());
+    settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
+    run = await runProgram("dev", e2eOverrides());
+    report = await provision(run);
+    const slowest = Math.max(...Object.values(report.perNodeMs));
+    process.stdout.write(
+        [
+            "provisioning report:",
+            `  wall time (all nodes in parallel): ${(report.wallMs / 1000).toFixed(1)} s`,
+            ...Object.entries(report.perNodeMs).map(([n, ms]) => `  ${n}: ${(ms / 1000).toFixed(1)} s`),
+            `  slowest single node: ${(slowest / 1000).toFixed(1)} s`,
+            `  wall / slowest: ${(report.wallMs / slowest).toFixed(2)}`,
+            "",
+        ].join("\n"),
+    );
+}, 1_200_000);
+
+describe("provisioning the simulated nodes", () => {
+    it("runs every step on every node without error", () => {
+        expect(report.failed.map((f) => `${f.name}: ${f.error}`)).toEqual([]);
+        expect(report.steps.filter((s) => s.status !== "ok")).toEqual([]);
+    });
+
+    it("makes every node but the ingress follow the ingress's NTP server, which answers", () => {
+        for (const node of ["control", "worker-1", "worker-2"]) {
+            expect(mustOnNode(node, "cat /etc/systemd/timesyncd.conf.d/picluster.conf")).toBe(`${renderTimesyncdConf(settings.ingress)}\n`);
+            expect(mustOnNode(node, "systemctl is-active systemd-timesyncd").trim()).toBe("active");
+        }
+        // Asked from an airgapped node: the ingress's ntpsec answers (in orphan mode, offline).
+        const answer = onNode("worker-1", "timeout 20 sh -c 'until ntpdig -t 2 172.30.100.101; do sleep 1; done'");
+        expect(answer.status).toBe(0);
+        expect(answer.stdout).toMatch(/172\.30\.100\.101/);
+    });
+
+    it("keeps agents off the internet segment while the ingress and the server reach it", () => {
+        const reach = (node: string) => onNode(node, "curl -s -m 3 -o /dev/null -w '%{http_code}' http://172.30.200.2:8080/").stdout;
+        expect(reach("ingress")).toBe("200");
+        expect(reach("control")).toBe("200");
+        for (const node of ["worker-1", "worker-2"]) {
+            expect(reach(node)).not.toBe("200");
+            expect(mustOnNode(node, "nft list table inet picluster_airgap")).toContain("policy drop");
+        }
+    });
+
+    it("writes the registries.yaml and K3s config the program rendered", () => {
+        for (const node of [settings.server, ...settings.agents]) {
+            expect(mustOnNode(node.name, "cat /etc/rancher/k3s/registries.yaml")).toBe(`${renderRegistriesYaml(settings.ingress, settings.mirror.upstreams)}\n`);
+            expect(mustOnNode(node.name, "cat /etc/rancher/k3s/config.yaml")).toBe(`${renderK3sConfig(settings, node)}\n`);
+            expect(mustOnNode(node.name, "stat -c %a /etc/rancher/k3s/config.yaml").trim()).toBe("600");
+        }
+        expect(YAML.parse(mustOnNode("worker-1", "cat /etc/rancher/k3s/config.yaml")).server).toBe("https://172.30.100.121:6443");
+    });
+
+    it("delivers the pinned K3s to the airgapped agents from the ingress, verified, as a running service", () => {
+        // The agents cannot reach the fixture upstream (see above), so their copy came from the ingress.
+        for (const node of ["worker-1", "worker-2"]) {
+            expect(mustOnNode(node, "sha256sum /usr/local/bin/k3s").split(" ")[0]).toBe(fixtureSha);
+            expect(mustOnNode(node, "systemctl is-active k3s-agent").trim()).toBe("active");
+            expect(mustOnNode(node, "cat /etc/systemd/system/k3s-agent.service.env")).toMatch(/^K3S_TOKEN=\S{48}$/m);
+        }
+        expect(mustOnNode("control", "systemctl is-active k3s").trim()).toBe("active");
+        expect(mustOnNode("ingress", `sha256sum /srv/picluster/k3s/${K3S_VERSION}/k3s`).split(" ")[0]).toBe(fixtureSha);
+    });
+
+    it("reads the kubeconfig back, rewritten to the server's LAN address", () => {
+        const kubeconfig = report.steps.find((s) => s.name === "control-kubeconfig")!.stdout;
+        expect(YAML.parse(kubeconfig).clusters[0].cluster.server).toBe("https://172.30.100.121:6443");
+    });
+
+    it("changes nothing when run a second time: same files, no service restarted", async () => {
+        const managed = [
+            "/etc/dnsmasq.d/picluster.conf",
+            "/etc/ntpsec/ntp.conf",
+            "/etc/picluster/mirror/docker.io.yml",
+            "/etc/systemd/timesyncd.conf.d/picluster.conf",
+            "/etc/rancher/k3s/registries.yaml",
+            "/etc/rancher/k3s/config.yaml",
+            "/etc/picluster/airgap.nft",
+        ].join(" ");
+        const services = "dnsmasq ntpsec picluster-mirror@docker.io picluster-artifacts systemd-timesyncd k3s k3s-agent picluster-airgap";
+        const snapshot = () =>
+            Object.fromEntries(
+                ["ingress", "control", "worker-1", "worker-2"].map((n) => [
+                    n,
+                    mustOnNode(n, `sha256sum ${managed} 2>/dev/null || true; for s in ${services}; do echo "$s $(systemctl show -p InvocationID --value $s 2>/dev/null)"; done`),
+                ]),
+            );
+        const before = snapshot();
+        const again = await provision(run);
+        expect(again.failed).toEqual([]);
+        expect(snapshot()).toEqual(before);
+        // Nothing was written or restarted: no step logged a change.
+        const changes = again.steps.flatMap((s) => s.stderr.split("\n").filter((l) => /\] (wrote|removed|installing|created|.*\(re\)started|restarted)/.test(l)));
+        expect(changes).toEqual([]);
+    }, 600_000);
+});
