@@ -61,6 +61,14 @@ stop_disable() {
     fi
 }
 
+# system_booted: systemd finished booting (degraded counts: one failed unit
+# elsewhere is not ours to judge).
+system_booted() {
+    local state
+    state=$(systemctl is-system-running 2>/dev/null || true)
+    [ "$state" = running ] || [ "$state" = degraded ]
+}
+
 # wait_for DESCRIPTION SECONDS CMD...: bounded poll until CMD succeeds.
 wait_for() {
     local what=$1 limit=$2 i

@@ -4,10 +4,5 @@
 # Inputs: STEP
 . ./lib.sh # picluster:inline
 
-booted() {
-    local state
-    state=$(systemctl is-system-running 2>/dev/null || true)
-    [ "$state" = running ] || [ "$state" = degraded ]
-}
-wait_for "systemd to finish booting" 120 booted
+wait_for "systemd to finish booting" 120 system_booted
 log "online: boot $(cat /proc/sys/kernel/random/boot_id)"

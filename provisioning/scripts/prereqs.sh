@@ -6,6 +6,10 @@
 # Inputs: STEP NODE_NAME LAN_IFACE LAN_CIDR STATIC_LAN CMDLINE_PATH CGROUP_FLAGS
 . ./lib.sh # picluster:inline
 
+# Judge the network and the command line only once boot has settled: a node
+# reachable over SSH can still be bringing its interfaces up.
+wait_for "systemd to finish booting" 120 system_booted
+
 current_name=$(hostname)
 if [ "$current_name" != "$NODE_NAME" ]; then
     hostnamectl set-hostname "$NODE_NAME" 2>/dev/null || { printf '%s\n' "$NODE_NAME" >/etc/hostname; hostname "$NODE_NAME"; }
