@@ -357,14 +357,13 @@ make_node_root() {
     ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$tmp/etc/ssh/ssh_host_ed25519_key"
     install -d -m 0700 "$tmp/root/.ssh"
     install -m 0600 "$SSH_KEY.pub" "$tmp/root/.ssh/authorized_keys"
-    # systemd-networkd keeps the addresses the namespace already has (sorted
-    # before nspawn's own 80-container-host0.network).
-    printf '[Match]\nName=eth0\n\n[Network]\nAddress=%s/%s\n' \
-        "${NODE_LAN_IP[$n]}" "$LAN_PREFIX" >"$tmp/etc/systemd/network/05-sim-eth0.network"
-    if [ "${NODE_NET_IP[$n]}" != - ]; then
-        printf '[Match]\nName=eth1\n\n[Network]\nAddress=%s/%s\n' \
-            "${NODE_NET_IP[$n]}" "$NET_PREFIX" >"$tmp/etc/systemd/network/05-sim-eth1.network"
-    fi
+    # The addresses live in the node's network namespace, made before boot and
+    # kept across reboots, like a Pi's static configuration. systemd-networkd
+    # would try to re-add them and fail ("Numerical result out of range"),
+    # which leaves network-online.target waiting two minutes: it stays off.
+    rm -f "$tmp"/etc/systemd/network/05-sim-eth*.network
+    systemctl --root="$tmp" disable --quiet systemd-networkd.service systemd-networkd.socket 2>/dev/null || true
+    systemctl --root="$tmp" mask --quiet systemd-networkd-wait-online.service
     if [ "${NODE_ROLE[$n]}" = ingress ]; then
         # The NTP server: ntpsec instead of timesyncd (they conflict).
         printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"

@@ -10,7 +10,7 @@ import { parseStackConfig, StackSettings } from "../../config";
 import { renderK3sConfig, renderRegistriesYaml, renderTimesyncdConf } from "../../provisioning/render";
 import { ProgramRun, ROOT, runProgram, testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
-import { provision, ProvisionReport, sshArgs } from "./runner";
+import { provision, ProvisionReport, sshArgs, writeLog } from "./runner";
 
 const SIM = path.join(ROOT, ".cache/sim");
 const K3S_VERSION = "v1.33.2+k3s1";
@@ -19,7 +19,7 @@ const K3S_VERSION = "v1.33.2+k3s1";
 function e2eOverrides(): Record<string, unknown> {
     return {
         "picluster:sshPrivateKey": fs.readFileSync(path.join(SIM, "ssh/id_ed25519"), "utf8"),
-        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM, "known_hosts"), dialErrorLimit: 3, perDialTimeout: 5 },
+        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM, "known_hosts"), dialErrorLimit: 90, perDialTimeout: 5 },
     };
 }
 
@@ -60,12 +60,15 @@ function mustOnNode(node: string, command: string): string {
 }
 
 beforeAll(async () => {
+    // Bare nodes every time: the first run must start from what a fresh Pi has.
+    execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit", timeout: 300_000 });
     execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000 });
     fixtureSha = placeK3sFixtures(K3S_VERSION);
     const { values, secretKeys } = testConfig("dev", e2eOverrides());
     settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
     run = await runProgram("dev", e2eOverrides());
     report = await provision(run);
+    writeLog(report, run, path.join(ROOT, ".cache/e2e/first-run.log"));
     const slowest = Math.max(...Object.values(report.perNodeMs));
     process.stdout.write(
         [
@@ -117,10 +120,14 @@ describe("provisioning the simulated nodes", () => {
 
     it("delivers the pinned K3s to the airgapped agents from the ingress, verified, as a running service", () => {
         // The agents cannot reach the fixture upstream (see above), so their copy came from the ingress.
+        // Agents join with the server's token (kept in the service env file, 0600, never in config.yaml).
+        const serverToken = mustOnNode("control", "cat /etc/systemd/system/k3s.service.env");
+        expect(serverToken).toMatch(/^K3S_TOKEN=\S+$/m);
         for (const node of ["worker-1", "worker-2"]) {
             expect(mustOnNode(node, "sha256sum /usr/local/bin/k3s").split(" ")[0]).toBe(fixtureSha);
             expect(mustOnNode(node, "systemctl is-active k3s-agent").trim()).toBe("active");
-            expect(mustOnNode(node, "cat /etc/systemd/system/k3s-agent.service.env")).toMatch(/^K3S_TOKEN=\S{48}$/m);
+            expect(mustOnNode(node, "cat /etc/systemd/system/k3s-agent.service.env")).toBe(serverToken);
+            expect(mustOnNode(node, "stat -c %a /etc/systemd/system/k3s-agent.service.env").trim()).toBe("600");
         }
         expect(mustOnNode("control", "systemctl is-active k3s").trim()).toBe("active");
         expect(mustOnNode("ingress", `sha256sum /srv/picluster/k3s/${K3S_VERSION}/k3s`).split(" ")[0]).toBe(fixtureSha);
@@ -151,6 +158,7 @@ describe("provisioning the simulated nodes", () => {
             );
         const before = snapshot();
         const again = await provision(run);
+        writeLog(again, run, path.join(ROOT, ".cache/e2e/second-run.log"));
         expect(again.failed).toEqual([]);
         expect(snapshot()).toEqual(before);
         // Nothing was written or restarted: no step logged a change.

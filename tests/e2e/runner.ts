@@ -82,9 +82,8 @@ export function sshArgs(conn: Conn, dir: string): string[] {
     return args;
 }
 
-function runOne(step: Registered, timeoutMs: number): Promise<Omit<StepResult, "name" | "node" | "startedAt">> {
-    const dir = scratchDir("ssh");
-    const args = [...sshArgs(step.inputs.connection as Conn, dir), "--", step.inputs.create as string];
+/** One ssh attempt. */
+function attempt(args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
         const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
@@ -94,16 +93,35 @@ function runOne(step: Registered, timeoutMs: number): Promise<Omit<StepResult, "
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
-            const ok = code === 0;
-            resolve({
-                status: ok ? "ok" : "failed",
-                error: ok ? undefined : signal ? `timed out after ${timeoutMs} ms` : `exit ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
-                stdout,
-                stderr,
-                endedAt: Date.now(),
-            });
+            resolve({ code, signal, stdout, stderr });
         });
     });
+}
+
+/**
+ * Run a step like the provider: dial up to `dialErrorLimit` times (ssh exits
+ * 255 on its own errors: refused, reset, jump-host forwarding failed), which is
+ * what carries a step over a node's reboot; then the command once.
+ */
+async function runOne(step: Registered, timeoutMs: number): Promise<Omit<StepResult, "name" | "node" | "startedAt">> {
+    const conn = step.inputs.connection as Conn;
+    const args = [...sshArgs(conn, scratchDir("ssh")), "--", step.inputs.create as string];
+    const limit = Math.max(1, conn.dialErrorLimit ?? 10);
+    const deadline = Date.now() + timeoutMs;
+    let last = await attempt(args, timeoutMs);
+    for (let i = 1; i < limit && last.code === 255 && Date.now() < deadline; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        last = await attempt(args, Math.max(1, deadline - Date.now()));
+    }
+    const ok = last.code === 0;
+    const why = last.signal ? `timed out after ${timeoutMs} ms` : last.code === 255 ? `could not reach ${conn.host} (${limit} dials)` : `exit ${last.code}`;
+    return {
+        status: ok ? "ok" : "failed",
+        error: ok ? undefined : `${why}: ${last.stderr.trim().split("\n").slice(-3).join(" | ")}`,
+        stdout: last.stdout,
+        stderr: last.stderr,
+        endedAt: Date.now(),
+    };
 }
 
 /** Run the registered steps; resolves when every step has run, failed or been skipped. */
@@ -147,4 +165,16 @@ export async function provision(run: ProgramRun, options: ProvisionOptions = {})
         if (mine.length > 0) perNodeMs[node] = Math.max(...mine.map((r) => r.endedAt)) - Math.min(...mine.map((r) => r.startedAt));
     }
     return { steps: all, wallMs: Date.now() - t0, perNodeMs, failed: all.filter((r) => r.status === "failed") };
+}
+
+/** Write every step's output to a log file (stdout of steps that read secrets is left out). */
+export function writeLog(report: ProvisionReport, run: ProgramRun, file: string): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const text = report.steps
+        .map((s) => {
+            const secret = run.byName(s.name).inputs.logging === "none";
+            return [`== ${s.name} [${s.status}] ${((s.endedAt - s.startedAt) / 1000).toFixed(1)} s${s.error ? ` ${s.error}` : ""}`, secret ? "(stdout not logged: secret)" : s.stdout, s.stderr].join("\n");
+        })
+        .join("\n");
+    fs.writeFileSync(file, text, { mode: 0o600 });
 }
