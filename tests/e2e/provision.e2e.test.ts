@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { parseStackConfig, StackSettings } from "../../config";
 import { renderK3sConfig, renderRegistriesYaml, renderTimesyncdConf } from "../../provisioning/render";
-import { ProgramRun, ROOT, runProgram, testConfig } from "../helpers/program";
+import { ProgramRun, ROOT, runProgram, stackConfig, testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 import { provision, ProvisionReport, sshArgs, writeLog } from "./runner";
 
@@ -165,4 +165,68 @@ describe("provisioning the simulated nodes", () => {
         const changes = again.steps.flatMap((s) => s.stderr.split("\n").filter((l) => /\] (wrote|removed|installing|created|.*\(re\)started|restarted)/.test(l)));
         expect(changes).toEqual([]);
     }, 600_000);
+});
+
+describe("a node added to the config", () => {
+    // worker-3 is in the config but has no simulated machine: it is also the unreachable node.
+    const worker3 = { name: "worker-3", role: "agent", mac: "02:50:69:64:00:7c", ip: "172.30.100.124", internet: false };
+    let grown: ProgramRun;
+    let rerun: ProvisionReport;
+
+    beforeAll(async () => {
+        // Its host key, pinned inline as a real board's would be (no machine will ever present it).
+        const keyFile = path.join(scratchDir("worker-3"), "key");
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
+        const hostKey = fs.readFileSync(`${keyFile}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
+        const nodes = [...(stackConfig("dev")["picluster:nodes"] as object[]), { ...worker3, hostKey }];
+        // Few, short dials: an unreachable node must fail within a bounded time.
+        const overrides: Record<string, unknown> = { ...e2eOverrides(), "picluster:nodes": nodes };
+        (overrides["picluster:ssh"] as Record<string, unknown>).dialErrorLimit = 3;
+        grown = await runProgram("dev", overrides);
+        // What the engine would do: run only steps whose command changed, and new steps.
+        rerun = await provision(grown, {
+            only: (step) => {
+                const before = run.resources.find((r) => r.name === step.name);
+                return before === undefined || before.inputs.create !== step.inputs.create;
+            },
+        });
+        writeLog(rerun, grown, path.join(ROOT, ".cache/e2e/add-node.log"));
+    }, 600_000);
+
+    it("re-runs only the node-list step (dnsmasq) on the existing nodes, and provisions only the new node", () => {
+        const ran = rerun.steps.map((s) => s.name);
+        expect(ran.filter((n) => !n.startsWith("worker-3-"))).toEqual(["ingress-dnsmasq"]);
+        expect(ran.filter((n) => n.startsWith("worker-3-")).length).toBeGreaterThan(5);
+        expect(rerun.steps.find((s) => s.name === "ingress-dnsmasq")!.status).toBe("ok");
+    });
+
+    it("an unreachable node fails with a clear error naming it, within a bounded time, and the others finish", () => {
+        const failed = rerun.failed.map((f) => f.name);
+        expect(failed).toEqual(["worker-3-prereqs"]);
+        expect(rerun.failed[0].error).toMatch(/^could not reach 172\.30\.100\.124 \(3 dials\)/);
+        expect(rerun.failed[0].node).toBe("worker-3");
+        expect(rerun.steps.filter((s) => s.node === "worker-3" && s.name !== "worker-3-prereqs").every((s) => s.status === "skipped")).toBe(true);
+        expect(rerun.wallMs).toBeLessThan(120_000);
+    });
+
+    it("a fresh DHCP client with the node's MAC gets its static IP, and node names resolve through the ingress", () => {
+        const ns = "pcl-e2e-dhcp";
+        const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8", timeout: 60_000 });
+        sh(`ip netns del ${ns} 2>/dev/null || true; ip link del pcl-e2e-v0 2>/dev/null || true
+            ip netns add ${ns}
+            ip link add pcl-e2e-v0 type veth peer name eth0 netns ${ns}
+            ip link set pcl-e2e-v0 master pclan0 up
+            ip -n ${ns} link set eth0 address ${worker3.mac} up
+            ip -n ${ns} link set lo up`);
+        try {
+            const lease = sh(`ip netns exec ${ns} busybox udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /bin/true 2>&1`);
+            expect(lease).toContain(`lease of ${worker3.ip} obtained`);
+            sh(`ip -n ${ns} addr add ${worker3.ip}/24 dev eth0`);
+            for (const [name, ip] of [["worker-1", "172.30.100.122"], ["control", "172.30.100.121"], ["worker-3", worker3.ip]]) {
+                expect(sh(`ip netns exec ${ns} dig +short +time=2 +tries=3 @172.30.100.101 ${name}.picluster.lan`).trim()).toBe(ip);
+            }
+        } finally {
+            sh(`ip netns del ${ns}; ip link del pcl-e2e-v0 2>/dev/null || true`);
+        }
+    });
 });
