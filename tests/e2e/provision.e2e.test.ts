@@ -10,10 +10,13 @@ import { parseStackConfig, StackSettings } from "../../config";
 import { renderK3sConfig, renderRegistriesYaml, renderTimesyncdConf } from "../../provisioning/render";
 import { ProgramRun, ROOT, runProgram, stackConfig, testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
+import { devK3sVersion, placeK3sFixtures } from "./fixtures/place";
 import { provision, ProvisionReport, sshArgs, writeLog } from "./runner";
 
+const K3S_VERSION = devK3sVersion();
+
 const SIM = path.join(ROOT, ".cache/sim");
-const K3S_VERSION = "v1.33.2+k3s1";
+
 
 /** The dev stack as the simulated nodes need it: their real key and host keys. */
 function e2eOverrides(): Record<string, unknown> {
@@ -21,21 +24,6 @@ function e2eOverrides(): Record<string, unknown> {
         "picluster:sshPrivateKey": fs.readFileSync(path.join(SIM, "ssh/id_ed25519"), "utf8"),
         "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM, "known_hosts"), dialErrorLimit: 90, perDialTimeout: 5 },
     };
-}
-
-/** Put the K3s stand-ins where the dev stack's download URLs point (the fixture "internet" host). */
-function placeK3sFixtures(version: string): string {
-    const files = path.join(SIM, "upstream-files/k3s");
-    const releases = path.join(files, "releases", version);
-    const install = path.join(files, "install", version);
-    fs.mkdirSync(releases, { recursive: true });
-    fs.mkdirSync(install, { recursive: true });
-    const binary = fs.readFileSync(path.join(__dirname, "fixtures/k3s"), "utf8").replace("@VERSION@", version);
-    fs.writeFileSync(path.join(releases, "k3s"), binary, { mode: 0o755 });
-    const sha = execFileSync("sha256sum", [path.join(releases, "k3s")], { encoding: "utf8" }).split(" ")[0];
-    fs.writeFileSync(path.join(releases, "sha256sum-amd64.txt"), `${sha}  k3s\n${"0".repeat(64)}  k3s-airgap-images-amd64.tar\n`);
-    fs.copyFileSync(path.join(__dirname, "fixtures/install.sh"), path.join(install, "install.sh"));
-    return sha;
 }
 
 let run: ProgramRun;
@@ -63,7 +51,7 @@ beforeAll(async () => {
     // Bare nodes every time: the first run must start from what a fresh Pi has.
     execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit", timeout: 300_000 });
     execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000 });
-    fixtureSha = placeK3sFixtures(K3S_VERSION);
+    fixtureSha = placeK3sFixtures();
     const { values, secretKeys } = testConfig("dev", e2eOverrides());
     settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
     run = await runProgram("dev", e2eOverrides());
