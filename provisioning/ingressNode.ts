@@ -8,9 +8,13 @@ import {
     renderArtifactUnit,
     renderDnsmasqConf,
     renderMirrorConfig,
+    MIRROR_VERIFY_PATH,
     renderMirrorUnit,
+    renderMirrorVerifyUnits,
     renderNtpServerConf,
 } from "./render";
+import * as fs from "fs";
+import * as path from "path";
 import { bootSteps } from "./nodeBase";
 import { connectionFor, remoteStep } from "./steps";
 
@@ -51,7 +55,21 @@ export class IngressNode extends pulumi.ComponentResource {
         const online = bootSteps(name, node, settings, connection, this);
         this.dns = step("dnsmasq", "dnsmasq", { DNSMASQ_CONF: renderDnsmasqConf(settings) }, "dnsmasq-remove", online);
         const ntp = step("ntp", "ntp-server", { NTP_CONF: renderNtpServerConf(settings) }, "ntp-server-remove", this.dns);
-        const mirror = step("mirror", "mirror", { MIRROR_UNIT: renderMirrorUnit(), MIRROR_CONFIGS: mirrorConfigLines(settings) }, "mirror-remove", ntp);
+        const verify = renderMirrorVerifyUnits();
+        const mirror = step(
+            "mirror",
+            "mirror",
+            {
+                MIRROR_UNIT: renderMirrorUnit(),
+                MIRROR_CONFIGS: mirrorConfigLines(settings),
+                VERIFY_PATH: MIRROR_VERIFY_PATH,
+                VERIFY_SCRIPT: fs.readFileSync(path.join(__dirname, "files/mirror-verify.sh"), "utf8").trimEnd(),
+                VERIFY_SERVICE: verify.service,
+                VERIFY_TIMER: verify.timer,
+            },
+            "mirror-remove",
+            ntp,
+        );
         const networkId = settings.zerotier.networkId;
         const beforeArtifacts = networkId
             ? step("zerotier", "zerotier", { ZT_NETWORK: networkId }, "zerotier-remove", mirror, { ZT_NETWORK: networkId })

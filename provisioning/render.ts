@@ -91,9 +91,9 @@ export function renderMirrorConfig(ingress: ResolvedNode, upstream: MirrorUpstre
             log: { level: "info", fields: { service: `mirror-${upstream.registry}` } },
             storage: {
                 filesystem: { rootdirectory: `/var/lib/picluster/mirror/${upstream.registry}` },
-                // Needed by the proxy to expire cached content.
+                // Needed by the proxy to expire cached content. No in-memory
+                // descriptor cache: a blob the check removes must read as missing.
                 delete: { enabled: true },
-                cache: { blobdescriptor: "inmemory" },
             },
             http: { addr: `${ingress.ip}:${upstream.port}`, headers: { "X-Content-Type-Options": ["nosniff"] } },
             proxy: { remoteurl: upstream.url },
@@ -119,6 +119,36 @@ export function renderMirrorUnit(): string {
         "[Install]",
         "WantedBy=multi-user.target",
     ].join("\n");
+}
+
+/** Where the blob check lives on the ingress, and how often it runs. */
+export const MIRROR_VERIFY_PATH = "/usr/local/lib/picluster/mirror-verify.sh";
+
+/** The blob check: a oneshot unit and its timer (hourly, and soon after boot). */
+export function renderMirrorVerifyUnits(): { service: string; timer: string } {
+    return {
+        service: [
+            HEADER,
+            "[Unit]",
+            "Description=picluster: remove corrupted blobs from the OCI mirror cache",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            `ExecStart=${MIRROR_VERIFY_PATH} /var/lib/picluster/mirror`,
+        ].join("\n"),
+        timer: [
+            HEADER,
+            "[Unit]",
+            "Description=picluster: check the OCI mirror cache hourly",
+            "",
+            "[Timer]",
+            "OnBootSec=5min",
+            "OnUnitActiveSec=1h",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ].join("\n"),
+    };
 }
 
 /** K3s's registries.yaml: every mirrored registry resolves to its instance on the ingress. */

@@ -3,6 +3,8 @@
 # Inputs: STEP
 . ./lib.sh # picluster:inline
 
+stop_disable picluster-mirror-verify.timer
+rm -f /etc/systemd/system/picluster-mirror-verify.service /etc/systemd/system/picluster-mirror-verify.timer /usr/local/lib/picluster/mirror-verify.sh
 for file in /etc/picluster/mirror/*.yml; do
     [ -e "$file" ] || continue
     systemctl disable -q --now "picluster-mirror@$(basename "$file" .yml).service" || true

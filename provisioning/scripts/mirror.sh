@@ -3,7 +3,10 @@
 # distribution) instance in proxy mode per upstream registry, each on its own
 # port, as a systemd template unit. Restarts only the instances whose config
 # changed, and retires instances no longer configured.
+# A timer removes cached blobs whose content no longer matches their digest,
+# so a corrupted blob is fetched again instead of being served for ever.
 # Inputs: STEP MIRROR_UNIT MIRROR_CONFIGS (lines of "<registry> <base64 config>")
+#         VERIFY_PATH VERIFY_SCRIPT VERIFY_SERVICE VERIFY_TIMER
 . ./lib.sh # picluster:inline
 
 ensure_pkgs docker-registry
@@ -40,3 +43,13 @@ for file in /etc/picluster/mirror/*.yml; do
             ;;
     esac
 done
+
+write_file "$VERIFY_PATH" 0755 "$VERIFY_SCRIPT" || true
+units_changed=false
+if write_file /etc/systemd/system/picluster-mirror-verify.service 0644 "$VERIFY_SERVICE"; then units_changed=true; fi
+if write_file /etc/systemd/system/picluster-mirror-verify.timer 0644 "$VERIFY_TIMER"; then units_changed=true; fi
+if [ "$units_changed" = true ]; then
+    systemctl daemon-reload
+    systemctl restart picluster-mirror-verify.timer
+fi
+ensure_enabled_started picluster-mirror-verify.timer

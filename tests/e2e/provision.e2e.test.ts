@@ -155,6 +155,86 @@ describe("provisioning the simulated nodes", () => {
     }, 600_000);
 });
 
+describe("the registry mirror on the ingress", () => {
+    const image = "picluster/e2e:1";
+    const pullFromAgent = () => {
+        const out = path.join(scratchDir("pull"), "image");
+        return spawnSync("ip", ["netns", "exec", "pcl-worker-1", "skopeo", "copy", "--retry-times=0", "--src-tls-verify=false", `docker://172.30.100.101:5000/${image}`, `dir:${out}`], {
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+    };
+    let layer: string;
+
+    beforeAll(() => {
+        const oci = scratchDir("oci");
+        layer = makeOciImage(oci);
+        execFileSync("bash", [path.join(ROOT, "sim/upstream.sh"), "start"], { stdio: "inherit" });
+        execFileSync("skopeo", ["copy", "--dest-tls-verify=false", `oci:${oci}:1`, `docker://172.30.200.2:5000/${image}`], { stdio: "pipe" });
+    });
+
+    afterAll(() => {
+        execFileSync("bash", [path.join(ROOT, "sim/upstream.sh"), "start"], { stdio: "inherit" });
+    });
+
+    it("serves an upstream image to an airgapped agent, and from its cache when the upstream is down", () => {
+        const first = pullFromAgent();
+        expect(first.status).toBe(0);
+        execFileSync("bash", [path.join(ROOT, "sim/upstream.sh"), "stop"], { stdio: "inherit" });
+        const cached = pullFromAgent();
+        expect(cached.stderr).toBe("");
+        expect(cached.status).toBe(0);
+    });
+
+    it("a corrupted cached blob is detected, removed by the blob check, and fetched again", () => {
+        const data = `/var/lib/picluster/mirror/docker.io/docker/registry/v2/blobs/sha256/${layer.slice(0, 2)}/${layer}/data`;
+        mustOnNode("ingress", `python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[20]^=0xff; open(p,"wb").write(bytes(b))' ${data}`);
+        const corrupt = pullFromAgent();
+        expect(corrupt.status).not.toBe(0);
+        expect(corrupt.stderr).toMatch(/[Dd]igest did not match/);
+        // The hourly check, run now: it removes the blob; with the upstream back, the next pull re-fetches it.
+        mustOnNode("ingress", "systemctl start picluster-mirror-verify.service");
+        expect(mustOnNode("ingress", "journalctl -u picluster-mirror-verify --no-pager")).toContain(`removed corrupted blob sha256:${layer}`);
+        execFileSync("bash", [path.join(ROOT, "sim/upstream.sh"), "start"], { stdio: "inherit" });
+        expect(pullFromAgent().status).toBe(0);
+        expect(mustOnNode("ingress", `sha256sum ${data}`).split(" ")[0]).toBe(layer);
+    });
+});
+
+/** A one-layer OCI image layout in `dir` (tag 1); returns the layer's digest (hex). */
+function makeOciImage(dir: string): string {
+    const sha = (b: Buffer | string) => require("crypto").createHash("sha256").update(b).digest("hex") as string;
+    const src = scratchDir("layer");
+    fs.writeFileSync(path.join(src, "hello.txt"), "hello from the picluster e2e suite\n");
+    execFileSync("tar", ["-C", src, "-cf", path.join(src, "layer.tar"), "hello.txt"]);
+    const raw = fs.readFileSync(path.join(src, "layer.tar"));
+    const gz = require("zlib").gzipSync(raw) as Buffer;
+    fs.mkdirSync(path.join(dir, "blobs/sha256"), { recursive: true });
+    const put = (b: Buffer) => {
+        const h = sha(b);
+        fs.writeFileSync(path.join(dir, "blobs/sha256", h), b);
+        return h;
+    };
+    const layer = put(gz);
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [`sha256:${sha(raw)}`] }, config: {} }));
+    const cfg = put(config);
+    const manifest = Buffer.from(
+        JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${cfg}`, size: config.length },
+            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: `sha256:${layer}`, size: gz.length }],
+        }),
+    );
+    const m = put(manifest);
+    fs.writeFileSync(
+        path.join(dir, "index.json"),
+        JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${m}`, size: manifest.length, annotations: { "org.opencontainers.image.ref.name": "1" } }] }),
+    );
+    fs.writeFileSync(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    return layer;
+}
+
 describe("a node added to the config", () => {
     // worker-3 is in the config but has no simulated machine: it is also the unreachable node.
     const worker3 = { name: "worker-3", role: "agent", mac: "02:50:69:64:00:7c", ip: "172.30.100.124", internet: false };

@@ -74,6 +74,25 @@ describe("step scripts run for real", () => {
     });
 });
 
+describe("mirror-verify.sh (the mirror's blob check)", () => {
+    it("removes exactly the cached blobs whose content no longer matches their digest", () => {
+        const root = scratchDir("mirror");
+        const blob = (content: string, name = require("crypto").createHash("sha256").update(content).digest("hex")) => {
+            const dir = path.join(root, "docker.io/docker/registry/v2/blobs/sha256", name.slice(0, 2), name);
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(path.join(dir, "data"), content);
+            return dir;
+        };
+        const good = blob("intact layer");
+        const bad = blob("flipped bits", require("crypto").createHash("sha256").update("original bits").digest("hex"));
+        const r = spawnSync("bash", [path.join(SCRIPTS_DIR, "../files/mirror-verify.sh"), root], { encoding: "utf8" });
+        expect(r.status).toBe(0);
+        expect(fs.existsSync(good)).toBe(true);
+        expect(fs.existsSync(bad)).toBe(false);
+        expect(r.stderr).toContain("mirror-verify: 1 corrupted blob(s) removed");
+    });
+});
+
 describe("lib.sh", () => {
     const lib = path.join(SCRIPTS_DIR, "lib.sh");
     const bash = (body: string) => execFileSync("bash", ["-c", `. '${lib}'\n${body}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
