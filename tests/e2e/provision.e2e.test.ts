@@ -7,7 +7,14 @@ import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { parseStackConfig, StackSettings } from "../../config";
-import { renderK3sConfig, renderRegistriesYaml, renderTimesyncdConf } from "../../provisioning/render";
+import {
+    renderAirgapUnit,
+    renderArtifactUnit,
+    renderK3sConfig,
+    renderMirrorUnit,
+    renderRegistriesYaml,
+    renderTimesyncdConf,
+} from "../../provisioning/render";
 import { ProgramRun, ROOT, runProgram, stackConfig, testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 import { devK3sVersion, placeK3sFixtures } from "./fixtures/place";
@@ -109,6 +116,17 @@ describe("provisioning the simulated nodes", () => {
             expect(mustOnNode(node.name, "stat -c %a /etc/rancher/k3s/config.yaml").trim()).toBe("600");
         }
         expect(YAML.parse(mustOnNode("worker-1", "cat /etc/rancher/k3s/config.yaml")).server).toBe("https://172.30.100.121:6443");
+    });
+
+    it("installs the service units the program rendered", () => {
+        expect(mustOnNode("ingress", "cat /etc/systemd/system/picluster-mirror@.service")).toBe(`${renderMirrorUnit()}\n`);
+        expect(mustOnNode("ingress", "cat /etc/systemd/system/picluster-artifacts.service")).toBe(`${renderArtifactUnit(settings.ingress, settings.k3s)}\n`);
+        for (const node of ["worker-1", "worker-2"]) {
+            expect(mustOnNode(node, "cat /etc/systemd/system/picluster-airgap.service")).toBe(`${renderAirgapUnit()}\n`);
+        }
+        expect(mustOnNode("ingress", "systemctl is-active picluster-mirror@docker.io picluster-mirror@ghcr.io picluster-mirror@quay.io picluster-mirror@registry.k8s.io picluster-artifacts dnsmasq ntpsec").trim().split("\n")).toEqual(
+            Array(7).fill("active"),
+        );
     });
 
     it("delivers the pinned K3s to the airgapped agents from the ingress, verified, as a running service", () => {
