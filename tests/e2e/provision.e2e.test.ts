@@ -92,6 +92,9 @@ describe("provisioning the simulated nodes", () => {
         for (const node of ["control", "worker-1", "worker-2"]) {
             expect(mustOnNode(node, "cat /etc/systemd/timesyncd.conf.d/picluster.conf")).toBe(`${renderTimesyncdConf(settings.ingress)}\n`);
             expect(mustOnNode(node, "systemctl is-active systemd-timesyncd").trim()).toBe("active");
+            // The server timesyncd actually talks to (bounded wait for its first exchange).
+            const source = mustOnNode(node, "for i in $(seq 30); do a=$(timedatectl show-timesync -p ServerAddress --value); [ -n \"$a\" ] && break; sleep 1; done; echo \"$a\"");
+            expect(source.trim()).toBe(settings.ingress.ip);
         }
         // Asked from an airgapped node: the ingress's ntpsec answers (in orphan mode, offline).
         const answer = onNode("worker-1", "timeout 20 sh -c 'until ntpdig -t 2 172.30.100.101; do sleep 1; done'");
