@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { StackSettings } from "../config";
@@ -7,14 +9,12 @@ import {
     k3sDownloads,
     renderArtifactUnit,
     renderDnsmasqConf,
-    renderMirrorConfig,
     MIRROR_VERIFY_PATH,
+    renderMirrorConfig,
     renderMirrorUnit,
     renderMirrorVerifyUnits,
     renderNtpServerConf,
 } from "./render";
-import * as fs from "fs";
-import * as path from "path";
 import { bootSteps } from "./nodeBase";
 import { connectionFor, remoteStep } from "./steps";
 
@@ -24,6 +24,9 @@ export interface IngressNodeArgs {
     /** SSH private key (secret). */
     readonly privateKey: pulumi.Input<string>;
 }
+
+/** The blob check installed on the ingress as it is (provisioning/files/). */
+const MIRROR_VERIFY_SCRIPT = fs.readFileSync(path.join(__dirname, "files/mirror-verify.sh"), "utf8").trimEnd();
 
 /** The mirror instances as `<registry> <base64 config>` lines, one per upstream. */
 export function mirrorConfigLines(settings: Pick<StackSettings, "ingress" | "mirror">): string {
@@ -63,7 +66,7 @@ export class IngressNode extends pulumi.ComponentResource {
                 MIRROR_UNIT: renderMirrorUnit(),
                 MIRROR_CONFIGS: mirrorConfigLines(settings),
                 VERIFY_PATH: MIRROR_VERIFY_PATH,
-                VERIFY_SCRIPT: fs.readFileSync(path.join(__dirname, "files/mirror-verify.sh"), "utf8").trimEnd(),
+                VERIFY_SCRIPT: MIRROR_VERIFY_SCRIPT,
                 VERIFY_SERVICE: verify.service,
                 VERIFY_TIMER: verify.timer,
             },
