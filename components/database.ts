@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { DatabaseSettings, PlatformSettings } from "../schema/stack";
-import { POSTGRES_UID } from "../provisioning/nodeBase";
+import { POSTGRES_UID } from "../lib/postgres";
 import { ScalableWorkload } from "./workload";
 
 export const POSTGRES_PORT = 5432;

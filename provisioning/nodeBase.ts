@@ -7,13 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ResolvedNode, StackSettings } from "../config";
+import { POSTGRES_UID } from "../lib/postgres";
 import { renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
 import { Connection, remoteStep } from "./steps";
 
 export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
-
-/** UID/GID of the postgres user in the official image; owns the database's host directory. */
-export const POSTGRES_UID = 999;
 
 /** Inputs of the prereqs step for a node. */
 export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
