@@ -7,7 +7,7 @@
 kubectl() { /usr/local/bin/k3s kubectl "$@"; }
 ready_at_version() {
     [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$K3S_VERSION" ] \
-        && kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True
+        && kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -x True >/dev/null
 }
 wait_for "${NODE_NAME} to be Ready at ${K3S_VERSION}" 300 ready_at_version
 if [ -n "$(kubectl get node "$NODE_NAME" -o jsonpath='{.metadata.annotations.picluster\.dev/drained-for}')" ]; then

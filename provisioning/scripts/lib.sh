@@ -32,7 +32,10 @@ remove_file() {
     return 1
 }
 
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# Note for every script: a grep fed by a pipe reads to the end (`>/dev/null`,
+# never `-q`). Under pipefail, `grep -q` exiting at the first match can kill the
+# writer with SIGPIPE and turn the match into a failure.
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep 'install ok installed' >/dev/null; }
 
 # ensure_pkgs PKG...: install the missing ones. Airgapped nodes cannot reach a
 # package mirror, so there the packages must already be in the OS image.
@@ -46,7 +49,7 @@ ensure_pkgs() {
     fi
 }
 
-unit_exists() { systemctl list-unit-files --no-legend "$1" 2>/dev/null | grep -q .; }
+unit_exists() { systemctl list-unit-files --no-legend "$1" 2>/dev/null | grep . >/dev/null; }
 
 # ensure_enabled_started UNIT: enable and start, idempotently.
 ensure_enabled_started() {

@@ -18,7 +18,7 @@ if [ "$current_name" != "$NODE_NAME" ]; then
     log "host name ${current_name} -> ${NODE_NAME}"
 fi
 
-if [ "$STATIC_LAN" = true ] && ! ip -o addr show dev "$LAN_IFACE" | grep -qw "inet ${LAN_CIDR}"; then
+if [ "$STATIC_LAN" = true ] && ! ip -o addr show dev "$LAN_IFACE" | grep -w "inet ${LAN_CIDR}" >/dev/null; then
     # The ingress serves DHCP, so its own address cannot come from DHCP.
     if command -v nmcli >/dev/null 2>&1; then
         conn=$(nmcli -g GENERAL.CONNECTION device show "$LAN_IFACE" | head -n1)

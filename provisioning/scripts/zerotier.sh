@@ -7,7 +7,7 @@
 ensure_pkgs zerotier-one
 ensure_enabled_started zerotier-one.service
 wait_for "zerotier-one to answer" 30 zerotier-cli info
-if ! zerotier-cli listnetworks | awk '{print $3}' | grep -qx "$ZT_NETWORK"; then
+if ! zerotier-cli listnetworks | awk '{print $3}' | grep -x "$ZT_NETWORK" >/dev/null; then
     zerotier-cli join "$ZT_NETWORK" >/dev/null
     log "joined ZeroTier network ${ZT_NETWORK}; authorise this node in ZeroTier Central"
 fi

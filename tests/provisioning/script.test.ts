@@ -148,6 +148,11 @@ describe("shellcheck", () => {
         expect(result.stdout).toBe("");
     });
 
+    it.each(["lib", ...STEP_SCRIPTS])("%s.sh never pipes into `grep -q` (under pipefail a SIGPIPE turns a match into a failure)", (name) => {
+        const text = fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8");
+        expect(text.split("\n").filter((l) => /\|\s*grep\s+(-\w*q|--quiet)/.test(l))).toEqual([]);
+    });
+
     it("catches a real problem (the check can fail)", () => {
         const file = path.join(tmpDir(), "bad.sh");
         fs.writeFileSync(file, "#!/usr/bin/env bash\nrm -rf $1/*\n");
