@@ -6,21 +6,15 @@
  * exact `remote.Command` steps the program registers, in the engine's order,
  * and prints the per-node timing report. See the README, "The two commands".
  */
-import * as fs from "fs";
 import * as path from "path";
 import { ROOT, runProgram } from "../tests/helpers/program";
-import { placeK3sFixtures } from "../tests/e2e/fixtures/place";
+import { placeK3sFixtures, simOverrides } from "../tests/e2e/fixtures/place";
 import { provision, writeLog } from "../tests/e2e/runner";
 
 async function main(): Promise<number> {
-    const sim = path.join(ROOT, ".cache/sim");
-    const overrides = {
-        "picluster:sshPrivateKey": fs.readFileSync(path.join(sim, "ssh/id_ed25519"), "utf8"),
-        "picluster:ssh": { user: "root", knownHostsFile: path.join(sim, "known_hosts"), dialErrorLimit: 90, perDialTimeout: 5 },
-    };
     // The simulated "upstream" serves the K3s test fixture under the pinned version.
     placeK3sFixtures();
-    const run = await runProgram("dev", overrides);
+    const run = await runProgram("dev", simOverrides());
     const report = await provision(run);
     const log = path.join(ROOT, ".cache/dev/provision.log");
     writeLog(report, run, log);

@@ -17,21 +17,13 @@ import {
 } from "../../provisioning/render";
 import { ProgramRun, ROOT, runProgram, stackConfig, testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
-import { devK3sVersion, placeK3sFixtures } from "./fixtures/place";
+import { devK3sVersion, placeK3sFixtures, simOverrides } from "./fixtures/place";
 import { provision, ProvisionReport, sshArgs, writeLog } from "./runner";
 
 const K3S_VERSION = devK3sVersion();
 
-const SIM = path.join(ROOT, ".cache/sim");
 
 
-/** The dev stack as the simulated nodes need it: their real key and host keys. */
-function e2eOverrides(): Record<string, unknown> {
-    return {
-        "picluster:sshPrivateKey": fs.readFileSync(path.join(SIM, "ssh/id_ed25519"), "utf8"),
-        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM, "known_hosts"), dialErrorLimit: 90, perDialTimeout: 5 },
-    };
-}
 
 let run: ProgramRun;
 let settings: StackSettings;
@@ -59,9 +51,9 @@ beforeAll(async () => {
     execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit", timeout: 300_000 });
     execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000 });
     fixtureSha = placeK3sFixtures();
-    const { values, secretKeys } = testConfig("dev", e2eOverrides());
+    const { values, secretKeys } = testConfig("dev", simOverrides());
     settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-    run = await runProgram("dev", e2eOverrides());
+    run = await runProgram("dev", simOverrides());
     report = await provision(run);
     writeLog(report, run, path.join(ROOT, ".cache/e2e/first-run.log"));
     const slowest = Math.max(...Object.values(report.perNodeMs));
@@ -281,7 +273,7 @@ describe("a node added to the config", () => {
         const hostKey = fs.readFileSync(`${keyFile}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
         const nodes = [...(stackConfig("dev")["picluster:nodes"] as object[]), { ...worker3, hostKey }];
         // Few, short dials: an unreachable node must fail within a bounded time.
-        const overrides: Record<string, unknown> = { ...e2eOverrides(), "picluster:nodes": nodes };
+        const overrides: Record<string, unknown> = { ...simOverrides(), "picluster:nodes": nodes };
         (overrides["picluster:ssh"] as Record<string, unknown>).dialErrorLimit = 3;
         grown = await runProgram("dev", overrides);
         // What the engine would do: run only steps whose command changed, and new steps.

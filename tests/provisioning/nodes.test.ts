@@ -92,7 +92,8 @@ describe("ServerNode and AgentNode", () => {
     });
 
     it("a K3s version change re-runs the server, drain, upgrade and uncordon steps, and nothing else", async () => {
-        const upgraded = await runProgram("pi-cluster", { "picluster:k3s": { ...(pi.byName("control-k3s") && {}), version: "v1.33.3+k3s1", arch: "arm64", downloadUrl: "https://github.com/k3s-io/k3s/releases/download", installScriptUrl: "https://raw.githubusercontent.com/k3s-io/k3s" } });
+        const k3s = stackConfig("pi-cluster")["picluster:k3s"] as object;
+        const upgraded = await runProgram("pi-cluster", { "picluster:k3s": { ...k3s, version: "v1.33.3+k3s1" } });
         const changed = pi
             .ofType("command:remote:Command")
             .filter((r) => r.inputs.create !== upgraded.byName(r.name).inputs.create)
