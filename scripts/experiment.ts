@@ -17,7 +17,7 @@ import { loadFlowsheet } from "../loadtest/runner/flowsheet";
 import { KubeClient } from "../loadtest/runner/kube";
 import { interfaceTowards, netemCommands, NetemCommands } from "../loadtest/runner/netem";
 import { describeRun, Interrupted, runExperiment } from "../loadtest/runner/run";
-import { platformSchema } from "../schema/stack";
+import { clusterSchema, platformSchema } from "../schema/stack";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -27,8 +27,8 @@ export function stackPlatform(stack: string): { apiDomain: string; namespace: st
     if (!fs.existsSync(file)) throw new UsageError(`--stack: expected a stack with a Pulumi.<stack>.yaml file, got ${JSON.stringify(stack)} (no ${path.basename(file)})`);
     const config = (YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
     const platform = platformSchema.parse(config["picluster:platform"]);
-    const cluster = config["picluster:cluster"] as { kubeconfig?: { source?: string; file?: string } } | undefined;
-    const kubeconfigFile = cluster?.kubeconfig?.source === "file" && cluster.kubeconfig.file ? path.resolve(ROOT, cluster.kubeconfig.file) : undefined;
+    const cluster = clusterSchema.parse(config["picluster:cluster"] ?? {});
+    const kubeconfigFile = cluster.kubeconfig.source === "file" ? path.resolve(ROOT, cluster.kubeconfig.path) : undefined;
     return { apiDomain: platform.domains.api, namespace: platform.namespace, kubeconfigFile };
 }
 
@@ -86,7 +86,8 @@ async function latency(args: RunArgs, baseUrl: string): Promise<NetemCommands | 
         // A dry run still shows the commands; the interface is found at run time.
         const shown = netemCommands("IFACE", args.latencyMs);
         const name = `<interface towards ${host}>`;
-        return { add: shown.add.map((a) => (a === "IFACE" ? name : a)), remove: shown.remove.map((a) => (a === "IFACE" ? name : a)) };
+        const fill = (argv: string[]) => argv.map((a) => (a === "IFACE" ? name : a));
+        return { ...shown, add: fill(shown.add), remove: fill(shown.remove), show: fill(shown.show) };
     }
 }
 

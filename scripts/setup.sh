@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, idempotently:
 # Debian packages the tests run for real (shellcheck, dnsmasq, nftables,
-# ssh-keygen) and the pinned npm packages.
+# ssh-keygen, tc), the pinned npm packages, the analysis package's Python
+# virtualenv and the load generator (built from its Go module, cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for pair in shellcheck:shellcheck dnsmasq:dnsmasq-base nft:nftables ssh-keygen:openssh-client; do
+for pair in shellcheck:shellcheck dnsmasq:dnsmasq-base nft:nftables ssh-keygen:openssh-client tc:iproute2; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need_pkgs+=("${pair#*:}")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
@@ -28,3 +29,6 @@ if ! cmp -s package-lock.json node_modules/.picluster-lock 2>/dev/null; then
     npm install --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.picluster-lock
 fi
+
+bash scripts/setup-python.sh
+bash scripts/loadgen.sh >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The fast suite: type check, then jest under Pulumi mocks (no engine, no
-# network). Ends with one "N passed, N failed" line.
+# The fast suite: type check, jest (Pulumi mocks, rendered scripts through real
+# tools, the load generator against a stand-in on loopback), then the analysis
+# package's pytest suite. Ends with one "N passed, N failed" line for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,6 @@ npx tsc --noEmit -p .
 mkdir -p .cache
 status=0
 npx jest --json --outputFile=.cache/jest-results.json "$@" || status=$?
-node scripts/jest-summary.js .cache/jest-results.json jest || status=1
+.venv/bin/python -m pytest -q -p no:cacheprovider analysis/tests --junitxml=.cache/pytest-results.xml || status=$?
+node scripts/test-summary.js tests .cache/jest-results.json .cache/pytest-results.xml || status=1
 exit "$status"

@@ -11,6 +11,10 @@ const run = promisify(execFile);
 export interface NetemCommands {
     add: string[];
     remove: string[];
+    /** Lists the interface's qdiscs, to refuse a run when one of ours is already there. */
+    show: string[];
+    /** The qdisc kind `add` installs (netem). */
+    kind: string;
 }
 
 export function netemCommands(iface: string, delayMs: number): NetemCommands {
@@ -19,6 +23,8 @@ export function netemCommands(iface: string, delayMs: number): NetemCommands {
     return {
         add: ["tc", "qdisc", "add", "dev", iface, "root", "netem", "delay", `${delayMs}ms`],
         remove: ["tc", "qdisc", "del", "dev", iface, "root", "netem"],
+        show: ["tc", "qdisc", "show", "dev", iface],
+        kind: "netem",
     };
 }
 
@@ -35,14 +41,27 @@ export async function interfaceTowards(address: string, netns?: string): Promise
     return iface;
 }
 
-/** Adds the delay; the returned function removes it and may be called any number of times. */
-export async function addLatency(cmds: NetemCommands, exec: (argv: string[]) => Promise<void> = execArgv): Promise<() => Promise<void>> {
+/** Whether `tc qdisc show` lists a qdisc of this kind. */
+export function hasQdisc(tcShowOutput: string, kind: string): boolean {
+    return new RegExp(`^qdisc ${kind} `, "m").test(tcShowOutput);
+}
+
+/**
+ * Adds the delay; the returned function removes it and may be called any
+ * number of times. Refuses (touching nothing) when the interface already has
+ * one, e.g. left by a run that was killed: that delay is not ours to remove,
+ * and a trial on top of it would measure the wrong network.
+ */
+export async function addLatency(cmds: NetemCommands, exec: (argv: string[]) => Promise<string> = execArgv): Promise<() => Promise<void>> {
+    const current = await exec(cmds.show);
+    if (hasQdisc(current, cmds.kind)) {
+        throw new Error(`latency: the interface already has a ${cmds.kind} qdisc (${current.trim().split("\n")[0]}); remove it first with: ${cmds.remove.join(" ")}`);
+    }
     try {
         await exec(cmds.add);
     } catch (e) {
         const msg = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
-        const hint = /File exists|Exclusivity flag/i.test(msg) ? " (the interface already has a root qdisc: remove it first; the runner does not delete one it did not add)" : "";
-        throw new Error(`${cmds.add.join(" ")}: ${msg}${hint}`);
+        throw new Error(`${cmds.add.join(" ")}: ${msg}`);
     }
     let removed = false;
     return async () => {
@@ -52,6 +71,6 @@ export async function addLatency(cmds: NetemCommands, exec: (argv: string[]) => 
     };
 }
 
-async function execArgv(argv: string[]): Promise<void> {
-    await run(argv[0], argv.slice(1));
+async function execArgv(argv: string[]): Promise<string> {
+    return (await run(argv[0], argv.slice(1))).stdout;
 }

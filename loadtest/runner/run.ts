@@ -31,6 +31,8 @@ export interface RunContext {
     headers: Record<string, string>;
     loadgen: { binary: string; version: string };
     gitCommit: string;
+    /** How often to poll while settling, and how many settled polls in a row count. @default 5000 ms, 3 */
+    settle?: { pollMs: number; stablePolls: number };
     now?: () => Date;
     log?: (line: string) => void;
 }
@@ -337,7 +339,7 @@ export async function runExperiment(ctx: RunContext, deps: RunnerDeps): Promise<
         }
         for (let n = 1; n <= args.trials; n++) {
             cancel.check();
-            if (ctx.kube) await waitSettled(ctx.kube, args.settleTimeoutS, cancel, log);
+            if (ctx.kube) await waitSettled(ctx.kube, args.settleTimeoutS, cancel, log, ctx.settle?.pollMs, ctx.settle?.stablePolls);
             const trial = await runTrial(ctx, n, runDir, cancel, log, now);
             summary.trials.push(trial);
             save();

@@ -3,7 +3,7 @@ import { fill, parseFlowsheet, pick } from "../../../loadtest/runner/flowsheet";
 import * as fs from "fs";
 import { FLOWSHEET_PATH, loadFlowsheet } from "../../../loadtest/runner/flowsheet";
 import { cpuMillicores, deploymentFrom, hpaFrom, memoryBytes, parseKubeconfig, podUsageFrom, sampleRows, unsettledReasons } from "../../../loadtest/runner/kube";
-import { netemCommands, routeInterface } from "../../../loadtest/runner/netem";
+import { hasQdisc, netemCommands, routeInterface } from "../../../loadtest/runner/netem";
 import { deployment, hpa, podMetrics } from "../../fixtures/standin";
 
 describe("client validity", () => {
@@ -32,7 +32,14 @@ describe("latency injection", () => {
         expect(netemCommands("eth0", 5)).toEqual({
             add: ["tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "5ms"],
             remove: ["tc", "qdisc", "del", "dev", "eth0", "root", "netem"],
+            show: ["tc", "qdisc", "show", "dev", "eth0"],
+            kind: "netem",
         });
+    });
+
+    it("recognises a delay already on the interface", () => {
+        expect(hasQdisc("qdisc netem 8001: root refcnt 2 limit 1000 delay 5ms\n", "netem")).toBe(true);
+        expect(hasQdisc("qdisc mq 0: root\nqdisc fq_codel 0: parent :1 limit 10240p\n", "netem")).toBe(false);
     });
 
     it("rejects what is not an interface name or a sane delay", () => {
