@@ -20,5 +20,5 @@ fi
 mkdir -p .cache
 status=0
 npx jest -c jest.e2e.config.js --json --outputFile=.cache/jest-e2e-results.json "$@" || status=$?
-node scripts/test-summary.js e2e .cache/jest-e2e-results.json || status=1
+node scripts/test-summary.js e2e jest=.cache/jest-e2e-results.json || status=1
 exit "$status"
