@@ -157,6 +157,26 @@ describe("a full run (pulumi up replaced by a no-op)", () => {
         expect(analysis.trials).toHaveLength(2);
         expect(fs.readdirSync(path.join(runDir, "plots")).sort()).toEqual(["run.png", "trial-1.png", "trial-2.png"]);
     });
+
+    it("compares the variants of an experiment with npm run experiment:compare", () => {
+        // The same results filed as a second variant, to have two to compare.
+        const results = path.dirname(path.dirname(path.dirname(runDir)));
+        const twin = path.join(results, "uor-replicas-4", "average", path.basename(runDir));
+        fs.cpSync(runDir, twin, { recursive: true });
+        fs.rmSync(path.join(twin, "analysis.json"), { force: true });
+        fs.writeFileSync(path.join(twin, "summary.json"), JSON.stringify({ ...summary, experiment: "uor-replicas-4", experimentValues: catalog["uor-replicas-4"] }));
+        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/analyse.ts"), "compare", "uor-replicas", "--profile", "average", "--results", results], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
+        expect(r.status).toBe(0);
+        expect(r.stderr).toContain("no completed average run for: uor-replicas-1, uor-replicas-8");
+        const out = path.join(results, "compare", "uor-replicas", "average");
+        expect(fs.readdirSync(out).sort()).toEqual(["comparison-latency.png", "comparison.csv", "comparison.md", "comparison.png"]);
+        const csv = readCsv(path.join(out, "comparison.csv"));
+        expect(csv.map((row) => row.experiment)).toEqual(["uor-replicas-2", "uor-replicas-4"]);
+        expect(fs.readFileSync(path.join(out, "comparison.md"), "utf8")).toMatch(/\| uor-replicas-2 .*\|/);
+    }, 60_000);
 });
 
 describe("latency injection", () => {
