@@ -226,6 +226,8 @@ def label(analysis: dict) -> str:
     parts = [
         str(analysis.get(k)) for k in ("experiment", "endpoint", "profile", "target") if analysis.get(k) is not None
     ]
+    # The local baseline's experiment is "local" already: say it once.
+    parts = [p for i, p in enumerate(parts) if p not in parts[:i]]
     return " · ".join(parts) or str(analysis.get("runDir"))
 
 
