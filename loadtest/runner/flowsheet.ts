@@ -110,9 +110,21 @@ async function runSteps(steps: readonly FlowsheetStep[], client: FlowsheetClient
     return vars;
 }
 
-/** Create the flowsheet; returns the captured values (flowsheetId among them). */
-export function setUpFlowsheet(script: FlowsheetScript, client: FlowsheetClient, runId: string): Promise<Vars> {
-    return runSteps(script.setup, client, { runId });
+/**
+ * Create the flowsheet; returns the captured values (flowsheetId among them).
+ * When a later step fails, the half-built flowsheet is deleted before the
+ * error is passed on, so a failed setup leaves nothing behind for users.
+ */
+export async function setUpFlowsheet(script: FlowsheetScript, client: FlowsheetClient, runId: string): Promise<Vars> {
+    const vars: Vars = { runId };
+    try {
+        return await runSteps(script.setup, client, vars);
+    } catch (e) {
+        if ("flowsheetId" in vars) {
+            await tearDownFlowsheet(script, client, vars).catch((t: Error) => client.log?.(`flowsheet: could not delete the half-built flowsheet ${vars.flowsheetId}: ${t.message}`));
+        }
+        throw e;
+    }
 }
 
 export async function tearDownFlowsheet(script: FlowsheetScript, client: FlowsheetClient, vars: Readonly<Vars>): Promise<void> {

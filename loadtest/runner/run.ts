@@ -173,7 +173,6 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
     const out = fs.createWriteStream(file);
     out.write("t_s,kind,name,field,value\n");
     const start = Date.now();
-    let stopped = false;
     let busy: Promise<void> = Promise.resolve();
     const tick = async () => {
         const tS = (Date.now() - start) / 1000;
@@ -189,7 +188,7 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
                 // A missed sample is a gap in the plot, not a failed trial.
             }
         }
-        if (!stopped || rows.length) out.write(rows.join("\n") + "\n");
+        out.write(rows.join("\n") + "\n");
     };
     const timer = setInterval(() => {
         busy = busy.then(tick);
@@ -198,7 +197,6 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
         clearInterval(timer);
         await busy;
         await tick();
-        stopped = true;
         await new Promise<void>((resolve) => out.end(resolve));
     };
 }

@@ -179,6 +179,19 @@ describe("a full run (pulumi up replaced by a no-op)", () => {
     }, 60_000);
 });
 
+describe("a failed flowsheet setup", () => {
+    it("deletes the half-built flowsheet and fails the run, naming the step", async () => {
+        standin.failPath = "/api/property-packages/";
+        try {
+            const ctx = context(["baseline", "--target", "local", "--endpoint", "uor", "--profile", "average", "--trials", "1", "--time-scale", "0.005", "--results", scratchDir("setup-fails")], { kube: null });
+            await expect(runExperiment(ctx, { deploy: async () => undefined })).rejects.toThrow('flowsheet step "add Helmholtz water property package": POST /api/property-packages/: expected a 2xx answer, got 500');
+            expect(standin.flowsheets.size).toBe(0);
+        } finally {
+            standin.failPath = null;
+        }
+    });
+});
+
 describe("latency injection", () => {
     const root = process.getuid?.() === 0;
     const ns = `pcl-netem-${process.pid}`;
