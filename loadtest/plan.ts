@@ -57,8 +57,10 @@ export function stagesFor(table: LoadTable, profile: ProfileName, endpoint: Endp
     validateTimeScale(timeScale);
     const p = table.profiles[profile];
     const peak = p.rate[endpoint];
-    return table.shapes[p.shape].map((s) => ({
-        durationS: round3(p.durationS * s.fraction * timeScale),
+    const shape = table.shapes[p.shape];
+    const parts = shape.reduce((sum, s) => sum + s.weight, 0);
+    return shape.map((s) => ({
+        durationS: round3((p.durationS * s.weight * timeScale) / parts),
         target: round3(peak * s.to),
     }));
 }

@@ -14,7 +14,7 @@ export type Endpoint = (typeof ENDPOINTS)[number];
 export type ProfileName = (typeof PROFILES)[number];
 
 const stageSchema = z.strictObject({
-    fraction: z.number().gt(0).lte(1),
+    weight: z.number().positive(),
     to: z.number().gte(0).lte(1),
 });
 
@@ -62,10 +62,6 @@ export function parseLoadTable(text: string, source = "loadtest/profiles.yaml"):
     }
     const table = result.data;
     const problems: string[] = [];
-    for (const [name, shape] of Object.entries(table.shapes)) {
-        const sum = shape.reduce((s, st) => s + st.fraction, 0);
-        if (Math.abs(sum - 1) > 0.001) problems.push(`${source}:shapes.${name}: expected stage fractions summing to 1, got ${sum.toFixed(4)}`);
-    }
     for (const [name, p] of Object.entries(table.profiles)) {
         if (!(p.shape in table.shapes)) problems.push(`${source}:profiles.${name}.shape: expected one of ${Object.keys(table.shapes).join(", ")}, got ${JSON.stringify(p.shape)}`);
         if (p.abortWhenVUsExceed !== undefined && p.abortWhenVUsExceed >= table.options.maxVUs) {
