@@ -65,7 +65,8 @@ it("posts FS solve requests with the flowsheet, taking 0.5-1 s each", async () =
     const plan = buildPlan(table, { endpoint: "fs", profile: "stress", baseUrl: standin.url, flowsheetId: 77, timeScale: 0.005 });
     const run = await runLoad(plan);
     expect(run.requests.length).toBeGreaterThanOrEqual(4);
-    expect(run.requests.every((r) => r.ok && r.latencyMs >= 500 && r.latencyMs < 1500)).toBe(true);
+    // At least the stand-in's 0.5 s; the upper bound allows for a busy 2-core machine.
+    expect(run.requests.filter((r) => !(r.ok && r.latencyMs >= 500 && r.latencyMs < 5000))).toEqual([]);
     expect(standin.lastLoad?.body).toEqual({ flowsheet_id: 77 });
     expect(standin.lastLoad?.headers["content-type"]).toBe("application/json");
 }, 60_000);
