@@ -36,7 +36,11 @@ export interface PlanInputs {
     /** Scheme and authority of the API, e.g. https://api.ahuora.org.nz */
     baseUrl: string;
     flowsheetId: string | number;
-    /** Shrinks every duration (stages, graceful stop, sampling) by this factor; rates stay. */
+    /**
+     * Shrinks the profile (its stages) and the sampling interval by this factor;
+     * rates stay. The graceful stop does not shrink: it bounds how long requests
+     * in flight at the end may take, and those take as long as ever.
+     */
     timeScale?: number;
 }
 
@@ -103,7 +107,7 @@ export function buildPlan(table: LoadTable, inputs: PlanInputs): LoadPlan {
         startRate: 0,
         timeUnitS: 1,
         stages: stagesFor(table, inputs.profile, inputs.endpoint, timeScale),
-        gracefulStopS: round3(o.gracefulStopS * timeScale),
+        gracefulStopS: o.gracefulStopS,
         preAllocatedVUs: o.preAllocatedVUs,
         maxVUs: o.maxVUs,
         abortWhenVUsExceed: profile.abortWhenVUsExceed ?? null,

@@ -39,7 +39,7 @@ export const USAGE = `usage: npm run experiment -- <experiment> --endpoint uor|f
   --target cluster|local     the Pi cluster (default) or the Docker Compose baseline (baseline/)
   --stack S                  Pulumi stack to select the experiment in and deploy (default: dev)
   --base-url URL             API base URL (default: https://<platform.domains.api>; local: http://127.0.0.1:8000)
-  --time-scale F             shrink every duration by F in (0, 1] (default: 1)
+  --time-scale F             shrink the profile in time by F in (0, 1] (default: 1); rates stay
   --latency[=MS]             add MS (default 5) ms of latency with tc netem for each trial
   --latency-interface IF     interface to add it on (default: the one routing to the API)
   --results DIR              where results go (default: results)

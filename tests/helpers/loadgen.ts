@@ -74,7 +74,7 @@ export async function runLoad(plan: LoadPlan, env: Record<string, string> = {}):
     fs.writeFileSync(planFile, JSON.stringify(plan));
     const out = path.join(dir, "out");
     const limitS = plan.stages.reduce((s, st) => s + st.durationS, 0) + plan.gracefulStopS + 30;
-    const { stdout, stderr } = await run(loadgenBinary(), ["run", "--plan", planFile, "--out", out], { env: { ...process.env, ...env }, timeout: limitS * 1000 });
+    const { stdout, stderr } = await run(loadgenBinary(), ["run", "--plan", planFile, "--out", out], { env: { ...process.env, ...env }, timeout: Math.ceil(limitS * 1000) });
     return { ...readLoadOutputs(out), stdout, stderr };
 }
 
