@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -36,6 +37,11 @@ type Summary struct {
 	AbortReason       *string `json:"abortReason"`
 	PlannedDurationS  float64 `json:"plannedDurationS"`
 	LoadgenVersion    string  `json:"loadgenVersion"`
+	// The load generator's own footprint over the run (getrusage), so that a
+	// trial's client cost is on record next to the machine-wide samples.
+	CPUUserS  float64 `json:"cpuUserS"`
+	CPUSysS   float64 `json:"cpuSysS"`
+	MaxRSSKiB int64   `json:"maxRssKiB"`
 }
 
 const (
@@ -482,6 +488,12 @@ loop:
 	sum.DroppedIterations = r.pacer.dropped.Load()
 	sum.MaxVUs = r.maxInflight.Load()
 	sum.DurationS = math.Round(end.Sub(t0).Seconds()*1000) / 1000
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		sum.CPUUserS = math.Round(time.Duration(ru.Utime.Nano()).Seconds()*1000) / 1000
+		sum.CPUSysS = math.Round(time.Duration(ru.Stime.Nano()).Seconds()*1000) / 1000
+		sum.MaxRSSKiB = ru.Maxrss // kilobytes on Linux
+	}
 
 	code := 0
 	for name, f := range map[string]*csvFile{"requests.csv": reqs, "vus.csv": vus} {

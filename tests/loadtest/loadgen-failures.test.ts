@@ -71,6 +71,14 @@ it("posts FS solve requests with the flowsheet, taking 0.5-1 s each", async () =
     expect(standin.lastLoad?.headers["content-type"]).toBe("application/json");
 }, 60_000);
 
+it("records its own CPU time and peak memory", async () => {
+    const run = await runLoad(uorAverage(0.002));
+    const s = run.summary as typeof run.summary & { cpuUserS: number; cpuSysS: number; maxRssKiB: number };
+    expect(s.cpuUserS + s.cpuSysS).toBeGreaterThan(0);
+    expect(s.cpuUserS + s.cpuSysS).toBeLessThan(run.summary.durationS * 2);
+    expect(s.maxRssKiB).toBeGreaterThan(1024);
+}, 60_000);
+
 it("sends extra headers from the environment and writes their values nowhere", async () => {
     const secret = "_oauth2_proxy=c2VjcmV0LWNvb2tpZQ";
     const run = await runLoad(uorAverage(0.002), { LOADGEN_HEADERS: JSON.stringify({ Cookie: secret }) });
