@@ -4,7 +4,7 @@
  * options are the plan's, and one iteration sends the planned request and
  * judges only 2xx a success.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderK6Script } from "../../loadtest/k6";
@@ -12,6 +12,7 @@ import { buildPlan } from "../../loadtest/plan";
 import { ENDPOINTS, loadLoadTable } from "../../loadtest/profiles";
 import { PROFILES } from "../../experiments/catalog";
 import { scratchDir } from "../helpers/tmp";
+import { ROOT } from "../helpers/program";
 
 const table = loadLoadTable();
 
@@ -86,4 +87,29 @@ describe("generated k6 scripts", () => {
         const { requests } = runScript(script, 200, { LOADGEN_HEADERS: JSON.stringify({ Cookie: "_oauth2_proxy=s3cret" }) });
         expect(requests[0].params.headers).toEqual({ "Content-Type": "application/json", Cookie: "_oauth2_proxy=s3cret" });
     });
+});
+
+describe("npm run loadtest:k6", () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/k6-scripts.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+
+    it("writes the script of every endpoint and profile", () => {
+        const out = scratchDir("k6-scripts");
+        const r = cli("--out", out, "--base-url", "https://api.ahuora.org.nz", "--flowsheet-id", "42");
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(fs.readdirSync(out).sort()).toEqual(ENDPOINTS.flatMap((e) => PROFILES.map((p) => `${e}-${p}.js`)).sort());
+        const { options, requests } = runScript(fs.readFileSync(path.join(out, "fs-spike.js"), "utf8"), 200);
+        expect(options.scenarios["fs-spike"].stages).toEqual([
+            { duration: "160000ms", target: 8 },
+            { duration: "80000ms", target: 0 },
+        ]);
+        expect(requests[0]).toMatchObject({ method: "POST", url: "https://api.ahuora.org.nz/api/solve/idaes/", body: '{"flowsheet_id": 42}' });
+    }, 30_000);
+
+    it("rejects missing or malformed options, naming them", () => {
+        expect(cli("--out", "x", "--base-url", "https://a").stderr.trim()).toBe("--flowsheet-id: expected a value, got none");
+        const bad = cli("--out", "x", "--base-url", "https://a", "--flowsheet-id", "1; rm");
+        expect(bad.status).toBe(2);
+        expect(bad.stderr.trim()).toBe('--flowsheet-id: expected an id (letters, digits, - or _), got "1; rm"');
+    }, 30_000);
 });
