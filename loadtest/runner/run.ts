@@ -174,7 +174,7 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
     out.write("t_s,kind,name,field,value\n");
     const start = Date.now();
     let busy: Promise<void> = Promise.resolve();
-    const tick = async () => {
+    const tick = async (): Promise<void> => {
         const tS = (Date.now() - start) / 1000;
         const c = monitor.sample();
         const sample = { ...c, tS };
@@ -190,8 +190,14 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
         }
         out.write(rows.join("\n") + "\n");
     };
+    // A slow API answer delays the next sample rather than queueing ticks behind it.
+    let inFlight = false;
     const timer = setInterval(() => {
-        busy = busy.then(tick);
+        if (inFlight) return;
+        inFlight = true;
+        busy = tick().finally(() => {
+            inFlight = false;
+        });
     }, intervalS * 1000);
     return async () => {
         clearInterval(timer);
@@ -239,6 +245,7 @@ async function runTrial(ctx: RunContext, n: number, runDir: string, cancel: Canc
     let vars: Vars | null = null;
     let removeLatency: (() => Promise<void>) | null = null;
     let stopSampler: (() => Promise<void>) | null = null;
+    let latencyLeft: string | null = null;
     const clientSamples: ClientSample[] = [];
     try {
         vars = await setUpFlowsheet(ctx.flowsheet, client, `${path.basename(runDir)}-${n}`);
@@ -261,7 +268,11 @@ async function runTrial(ctx: RunContext, n: number, runDir: string, cancel: Canc
         if (removeLatency) {
             await removeLatency().then(
                 () => log(`latency removed: ${ctx.netem!.remove.join(" ")}`),
-                (e: Error) => problems.push(`removing latency: ${e.message}`),
+                (e: Error & { stderr?: string }) => {
+                    const why = (e.stderr?.trim() || e.message.trim()).split("\n")[0];
+                    latencyLeft = `could not remove the added latency (${why}); remove it with: ${ctx.netem!.remove.join(" ")}`;
+                    problems.push(latencyLeft);
+                },
             );
         }
         if (stopSampler) await stopSampler().catch((e: Error) => problems.push(`sampler: ${e.message}`));
@@ -269,6 +280,8 @@ async function runTrial(ctx: RunContext, n: number, runDir: string, cancel: Canc
         if (problems.length) log(`cleanup problems: ${problems.join("; ")}`);
     }
     cancel.check();
+    // Latency still on would skew every later trial: stop the run here.
+    if (latencyLeft) throw new Error(latencyLeft);
     const summary = JSON.parse(fs.readFileSync(path.join(trialDir, "summary.json"), "utf8")) as { requests: number; failed: number; aborted: boolean; abortReason: string | null };
     fs.renameSync(path.join(trialDir, "summary.json"), path.join(trialDir, "loadgen-summary.json"));
     const invalidReasons = clientInvalidReasons(clientSamples, { cpuPercent: args.clientCpuLimit, memPercent: args.clientMemLimit });

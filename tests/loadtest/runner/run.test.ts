@@ -196,6 +196,19 @@ describe("a failed flowsheet setup", () => {
     });
 });
 
+describe("a latency that cannot be removed", () => {
+    it("stops the run, saying how to remove it, after the flowsheet is gone", async () => {
+        // `tc` stand-ins: listing and adding succeed, removing fails.
+        const netem = { show: ["true"], add: ["true"], remove: ["false"], kind: "netem" };
+        const ctx = context(["baseline", "--target", "local", "--endpoint", "uor", "--profile", "average", "--trials", "2", "--time-scale", "0.002", "--latency", "--results", scratchDir("netem-stuck")], {
+            kube: null,
+            netem,
+        });
+        await expect(runExperiment(ctx, { deploy: async () => undefined })).rejects.toThrow(/^could not remove the added latency \(.*\); remove it with: false$/);
+        expect(standin.flowsheets.size).toBe(0);
+    }, 60_000);
+});
+
 describe("latency injection", () => {
     const root = process.getuid?.() === 0;
     const ns = `pcl-netem-${process.pid}`;
