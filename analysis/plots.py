@@ -226,7 +226,8 @@ def plot_comparison(rows: list[dict], path, title: str) -> None:
         ax.grid(True, axis="y", alpha=0.3)
     h, lbl = axes[0].get_legend_handles_labels()
     if h:
-        axes[0].legend(h, lbl, loc="upper left", fontsize=8)
+        # Below the panels, where it cannot cover a bar's value.
+        fig.legend(h, lbl, loc="outside lower center", fontsize=8, frameon=False)
     _save(fig, path)
 
 
