@@ -228,34 +228,41 @@ func actual(v json.RawMessage) string {
 
 func isNull(v json.RawMessage) bool { return string(v) == "null" }
 
-func (f fields) num(k, expected string, ok func(float64) bool) (float64, error) {
+// number reads a required JSON number field as text; bad() is the error for
+// it, for the caller's own range checks.
+func (f fields) number(k, expected string) (n string, bad func() error, err error) {
 	v, err := f.get(k, expected)
+	if err != nil {
+		return "", nil, err
+	}
+	bad = func() error { return &PlanError{Field: f.name(k), Expected: expected, Actual: actual(v)} }
+	var num json.Number
+	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) || json.Unmarshal(v, &num) != nil {
+		return "", nil, bad()
+	}
+	return string(num), bad, nil
+}
+
+func (f fields) num(k, expected string, ok func(float64) bool) (float64, error) {
+	n, bad, err := f.number(k, expected)
 	if err != nil {
 		return 0, err
 	}
-	var n json.Number
-	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) || json.Unmarshal(v, &n) != nil {
-		return 0, &PlanError{Field: f.name(k), Expected: expected, Actual: actual(v)}
-	}
-	x, perr := strconv.ParseFloat(string(n), 64)
+	x, perr := strconv.ParseFloat(n, 64)
 	if perr != nil || math.IsInf(x, 0) || math.IsNaN(x) || !ok(x) {
-		return 0, &PlanError{Field: f.name(k), Expected: expected, Actual: actual(v)}
+		return 0, bad()
 	}
 	return x, nil
 }
 
 func (f fields) integer(k, expected string, ok func(int) bool) (int, error) {
-	v, err := f.get(k, expected)
+	n, bad, err := f.number(k, expected)
 	if err != nil {
 		return 0, err
 	}
-	var n json.Number
-	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) || json.Unmarshal(v, &n) != nil {
-		return 0, &PlanError{Field: f.name(k), Expected: expected, Actual: actual(v)}
-	}
-	x, perr := strconv.ParseInt(string(n), 10, 32)
+	x, perr := strconv.ParseInt(n, 10, 32)
 	if perr != nil || !ok(int(x)) {
-		return 0, &PlanError{Field: f.name(k), Expected: expected, Actual: actual(v)}
+		return 0, bad()
 	}
 	return int(x), nil
 }
