@@ -48,6 +48,20 @@ def _headroom(ax, factor: float = 1.3) -> None:
     ax.set_ylim(bottom, bottom + (top - bottom) * factor)
 
 
+def _finish_ewma_over_time(ax, title: str, empty: str) -> None:
+    """Axes, legend (or a note when nothing was drawn) and title of an EWMA-over-time plot."""
+    ax.set_ylim(bottom=0)
+    if ax.get_legend_handles_labels()[0]:
+        _headroom(ax)
+        ax.legend(loc="upper left", fontsize=8)
+    else:
+        _note(ax, empty)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("time since trial start (s)")
+    ax.set_ylabel("EWMA response time (ms)")
+    ax.grid(True, alpha=0.3)
+
+
 def _save(fig: Figure, path) -> None:
     fig.savefig(path, dpi=DPI, format="png")
 
@@ -160,17 +174,7 @@ def plot_run(trials: list[dict], averaged: dict | None, path, title: str, alpha:
         )
     if averaged is not None and averaged["t_s"].size:
         ax.plot(averaged["t_s"], averaged["ewmaMs"], color="black", lw=2, label="mean of valid trials")
-    ax.set_ylim(bottom=0)
-    if not ax.get_legend_handles_labels()[0]:
-        _note(ax, "no data")
-    else:
-        _headroom(ax)
-        ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(f"{title} — EWMA response time per trial (α={alpha:g}, successful requests)", fontsize=11)
-    ax.set_xlabel("time since trial start (s)")
-    ax.set_ylabel("EWMA response time (ms)")
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
+    _finish_ewma_over_time(ax, f"{title} — EWMA response time per trial (α={alpha:g}, successful requests)", "no data")
     _save(fig, path)
 
 
@@ -240,15 +244,5 @@ def plot_comparison_latency(variants: list[tuple[str, dict | None]], path, title
         if s is None or not s["t_s"].size:
             continue
         ax.plot(s["t_s"], s["ewmaMs"], color=colours(i % 10), lw=1.5, label=lbl)
-    ax.set_ylim(bottom=0)
-    if ax.get_legend_handles_labels()[0]:
-        _headroom(ax)
-        ax.legend(loc="upper left", fontsize=8)
-    else:
-        _note(ax, "no valid trial in any run")
-    ax.set_title(f"{title} — EWMA response time, mean of valid trials (α={alpha:g})", fontsize=11)
-    ax.set_xlabel("time since trial start (s)")
-    ax.set_ylabel("EWMA response time (ms)")
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
+    _finish_ewma_over_time(ax, f"{title} — EWMA response time, mean of valid trials (α={alpha:g})", "no valid trial in any run")
     _save(fig, path)
