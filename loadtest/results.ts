@@ -16,14 +16,8 @@ export function variantsOf(groupOrVariant: string, names: readonly string[]): st
     return names.filter((n) => experimentGroup(n) === groupOrVariant);
 }
 
-export interface RunInfo {
-    dir: string;
-    endpoint: string;
-    status: string;
-}
-
-/** The newest completed run of one experiment and profile (on an endpoint), or undefined. */
-export function latestRun(resultsDir: string, experiment: string, profile: string, endpoint?: string): RunInfo | undefined {
+/** The directory of the newest completed run of one experiment and profile (on an endpoint), or undefined. */
+export function latestRun(resultsDir: string, experiment: string, profile: string, endpoint?: string): string | undefined {
     const base = path.join(resultsDir, experiment, profile);
     if (!fs.existsSync(base)) return undefined;
     const runs = fs
@@ -35,7 +29,7 @@ export function latestRun(resultsDir: string, experiment: string, profile: strin
         const s = JSON.parse(fs.readFileSync(path.join(base, d, "summary.json"), "utf8")) as { endpoint: string; status?: string };
         if (s.status !== "completed") continue;
         if (endpoint && s.endpoint !== endpoint) continue;
-        return { dir: path.join(base, d), endpoint: s.endpoint, status: s.status };
+        return path.join(base, d);
     }
     return undefined;
 }

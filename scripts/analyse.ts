@@ -59,7 +59,7 @@ function compare(argv: string[]): number {
     const missing: string[] = [];
     for (const v of [...variants, ...(local ? ["local"] : [])]) {
         const run = latestRun(results, v, profile, endpoint);
-        if (run) found.push(run.dir);
+        if (run) found.push(run);
         else missing.push(v);
     }
     if (missing.length) process.stderr.write(`no completed ${profile}${endpoint ? `/${endpoint}` : ""} run for: ${missing.join(", ")}\n`);

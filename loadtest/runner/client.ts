@@ -62,15 +62,14 @@ export function clientInvalidReasons(samples: readonly ClientSample[], limits: C
 /** Reads this machine's CPU and memory; each call to `sample` measures since the previous one. */
 export class ClientMonitor {
     private prev: CpuTimes;
-    private readonly start = Date.now();
 
     constructor(private readonly read: (file: string) => string = (f) => fs.readFileSync(f, "utf8")) {
         this.prev = parseProcStat(this.read("/proc/stat"));
     }
 
-    sample(): ClientSample {
+    sample(): Omit<ClientSample, "tS"> {
         const cur = parseProcStat(this.read("/proc/stat"));
-        const s = { tS: (Date.now() - this.start) / 1000, cpuPercent: cpuPercent(this.prev, cur), memPercent: memPercent(this.read("/proc/meminfo")) };
+        const s = { cpuPercent: cpuPercent(this.prev, cur), memPercent: memPercent(this.read("/proc/meminfo")) };
         this.prev = cur;
         return s;
     }

@@ -51,9 +51,6 @@ export interface DeploymentStatus {
 
 export interface HpaStatus {
     name: string;
-    target: string;
-    minReplicas: number;
-    maxReplicas: number;
     currentReplicas: number;
     desiredReplicas: number;
     /** Average CPU utilisation in percent of the request, when reported. */
@@ -89,9 +86,6 @@ export function hpaFrom(o: Obj): HpaStatus {
     const cpu = (o.status?.currentMetrics ?? []).find((m: Obj) => m.type === "Resource" && m.resource?.name === "cpu");
     return {
         name: o.metadata?.name,
-        target: o.spec?.scaleTargetRef?.name,
-        minReplicas: o.spec?.minReplicas ?? 1,
-        maxReplicas: o.spec?.maxReplicas,
         currentReplicas: o.status?.currentReplicas ?? 0,
         desiredReplicas: o.status?.desiredReplicas ?? 0,
         cpuUtilization: cpu?.resource?.current?.averageUtilization ?? null,

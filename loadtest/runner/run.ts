@@ -177,8 +177,7 @@ function startSampler(file: string, intervalS: number, kube: KubeClient | null, 
     const tick = async (): Promise<void> => {
         const tS = (Date.now() - start) / 1000;
         const c = monitor.sample();
-        const sample = { ...c, tS };
-        clientSamples.push(sample);
+        clientSamples.push({ ...c, tS });
         const rows = [`${tS.toFixed(3)},client,loadgen,cpuPercent,${c.cpuPercent.toFixed(1)}`, `${tS.toFixed(3)},client,loadgen,memPercent,${c.memPercent.toFixed(1)}`];
         if (kube) {
             try {

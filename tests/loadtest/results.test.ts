@@ -41,8 +41,8 @@ describe("finding runs", () => {
     const fsRun = run("cpu-target-50", "spike", "2026-11-19T10-00-00Z", { endpoint: "fs", status: "completed" });
 
     it("takes the newest completed run, skipping interrupted ones", () => {
-        expect(latestRun(root, "cpu-target-50", "spike")?.dir).toBe(newestUor);
-        expect(latestRun(root, "cpu-target-50", "spike", "fs")?.dir).toBe(fsRun);
+        expect(latestRun(root, "cpu-target-50", "spike")).toBe(newestUor);
+        expect(latestRun(root, "cpu-target-50", "spike", "fs")).toBe(fsRun);
         expect(latestRun(root, "cpu-target-50", "breakpoint")).toBeUndefined();
     });
 });

@@ -183,6 +183,20 @@ describe("a full run (pulumi up replaced by a no-op)", () => {
     }, 60_000);
 });
 
+describe("the client guard", () => {
+    it("marks a trial invalid when the client passes its limits, and says why", async () => {
+        // Some memory is always in use, so a 0.001 % limit is always passed.
+        const ctx = context(["baseline", "--target", "local", "--endpoint", "uor", "--profile", "average", "--trials", "1", "--time-scale", "0.002", "--client-mem-limit", "0.001", "--results", scratchDir("client-guard")], {
+            kube: null,
+        });
+        const runDir = await runExperiment(ctx, { deploy: async () => undefined });
+        const summary: RunSummary = JSON.parse(fs.readFileSync(path.join(runDir, "summary.json"), "utf8"));
+        expect(summary.status).toBe("completed");
+        expect(summary.trials[0].valid).toBe(false);
+        expect(summary.trials[0].invalidReasons).toEqual([expect.stringMatching(/^client memory \d+\.\d % > 0\.001 % at t=\d+\.\d s$/)]);
+    }, 60_000);
+});
+
 describe("a failed flowsheet setup", () => {
     it("deletes the half-built flowsheet and fails the run, naming the step", async () => {
         standin.failPath = "/api/property-packages/";
