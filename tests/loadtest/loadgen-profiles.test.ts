@@ -42,7 +42,8 @@ describe.each(cases)("UOR %s profile (time scale %d)", (profile, timeScale) => {
         expect(run.requests.length).toBeLessThan(planned * 1.05 + 2);
         expect((run as { served?: number }).served).toBe(run.requests.length);
         expect(run.summary).toMatchObject({ requests: run.requests.length, failed: 0, aborted: false, droppedIterations: 0 });
-        expect(run.requests.every((r) => r.ok && r.status === 200 && r.latencyMs >= 20)).toBe(true);
+        // The stand-in waits 20-40 ms; Node's timers may fire up to a millisecond early.
+        expect(run.requests.filter((r) => !(r.ok && r.status === 200 && r.latencyMs >= 19))).toEqual([]);
     });
 
     it("starts requests at the profile's rate in every tenth of the run", () => {
