@@ -7,25 +7,23 @@
 #
 # All progress goes to stderr. A second run with a warm cache takes seconds.
 #
-# What it builds (pins live in the wrapper modules under scripts/tools/):
+# What it builds:
 #   pulumi                  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 #                           (scripts/tools/pulumi/go.mod). The proxy serves pkg/v3 only
 #                           at v3.259.0 (v3.260.0-v3.270.0 answer 403), so the CLI is
 #                           v3.259.0 while npm @pulumi/pulumi is 3.270.0; the engine
-#                           does not require them to match.
-#   pulumi-language-nodejs  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-#                           (scripts/tools/pulumi-language-nodejs/go.mod). Since v3.69.0
-#                           the host is its own module
-#                           (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3),
-#                           which the proxy does not serve, so this is the last
-#                           sdk/v3 release that still contained it: v3.68.0.
+#                           accepts a newer SDK than the CLI.
+#   pulumi-language-nodejs  the Node.js language host at the CLI's version, from
+#                           ../shared/vendor (the proxy refuses its module since v3.69).
 #   pulumi-resource-pulumi-nodejs
 #                           the dynamic-provider shim that Pulumi releases ship next to
 #                           the CLI, copied from the sdk/v3 module the CLI was built with.
 #   pulumi-resource-<name>  provider plugins for the @pulumi/<name> npm packages, at
-#                           the versions pinned in package.json. Best effort: at the
-#                           time of writing the proxy serves none of them (see
-#                           build_provider); set PICLUSTER_TOOLS_STRICT=1 to fail then.
+#                           exactly the versions pinned in package.json: command,
+#                           random and cloudflare from ../shared/vendor, kubernetes
+#                           from its Go module (recipes below). Cold, on 2 cores, the
+#                           kubernetes and cloudflare plugins are the long ones (README
+#                           has the measured times); a failed build stops the script.
 #
 # Where things go:
 #   * Build caches and finished binaries live OUTSIDE the work tree, in
@@ -57,8 +55,8 @@
 # Environment knobs:
 #   PICLUSTER_TOOLS_CACHE     cache root (default above)
 #   PICLUSTER_TOOLS_JOBS      go build -p (default 2: the machines have 2 cores)
-#   PICLUSTER_TOOLS_PROVIDERS providers to try (default: command random kubernetes cloudflare)
-#   PICLUSTER_TOOLS_STRICT=1  fail when a provider plugin cannot be built
+#   PICLUSTER_TOOLS_PROVIDERS providers to build (default: command random kubernetes cloudflare)
+#   PICLUSTER_VENDOR          the upstream source archives (default: ../shared/vendor)
 #
 # Running pulumi offline with what this provides:
 #   PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -85,7 +83,6 @@ export GOCACHE="$cache/go-build"
 export GOFLAGS="-trimpath -buildvcs=false"
 export GOTOOLCHAIN=local # never fetch another Go toolchain behind our back
 export CGO_ENABLED=0     # as Pulumi's release builds; also no C toolchain needed
-goproxy="$(go env GOPROXY)"
 
 # One run at a time per cache (CI and a developer shell may overlap).
 if command -v flock >/dev/null; then
@@ -167,10 +164,8 @@ trap 'rm -rf "$stage"' EXIT
 cli_mod="$wrappers/pulumi/go.mod"
 cli_ver="$(required_version "$cli_mod" github.com/pulumi/pulumi/pkg/v3)"
 cli_sdk_ver="$(required_version "$cli_mod" github.com/pulumi/pulumi/sdk/v3)"
-host_mod="$wrappers/pulumi-language-nodejs/go.mod"
-host_ver="$(required_version "$host_mod" github.com/pulumi/pulumi/sdk/v3)"
 npm_sdk_ver="$(npm_pin @pulumi/pulumi)"
-[[ -n "$cli_ver" && -n "$cli_sdk_ver" && -n "$host_ver" ]] || die "cannot read pins from $wrappers/*/go.mod"
+[[ -n "$cli_ver" && -n "$cli_sdk_ver" ]] || die "cannot read pins from $wrappers/*/go.mod"
 
 # An installed pulumi of an accepted version (not our own link) is reused as is.
 system_pulumi=""
@@ -215,19 +210,134 @@ if [[ ! -e "$stage/pulumi-resource-pulumi-nodejs" ]]; then
 	place "$shim" "$stage/pulumi-resource-pulumi-nodejs"
 fi
 
-if [[ ! -e "$stage/pulumi-language-nodejs" ]]; then
-	host_out="$(build_wrapped pulumi-language-nodejs "$wrappers/pulumi-language-nodejs" \
-		github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
-		"$host_ver" github.com/pulumi/pulumi/sdk/v3/go/common/version.Version pulumi-language-nodejs)"
-	# (With a reused installed pulumi that lacks one, pulumi warns that it uses
-	# this one from PATH; harmless.)
-	place "$host_out/pulumi-language-nodejs" "$stage/pulumi-language-nodejs"
-fi
-
 # --- provider plugins ------------------------------------------------------------
-# name -> module (the provider's Go module), main package, version variable.
-# The version variable is what the plugin reports to the engine (GetPluginInfo);
-# the plugin cache directory name is what the engine matches requests against.
+# Built from upstream source: the Go module proxy refuses the provider modules (and
+# the v3.69+ language host), so ../shared/vendor/ holds pristine upstream archives
+# (origins, commits and checksums in its README, ORIGINS.tsv and SHA256SUMS); the
+# kubernetes provider's module IS served, at its v4.25.0 commit. Each recipe_<name>
+# below unpacks its source into a fresh directory under $cache/src (never into this
+# repository), makes the few edits that let it resolve against the proxy, and names
+# the main package to build. The cache key hashes the archive's checksum, the recipe
+# text itself and the Go version, so a changed recipe or pin rebuilds and nothing
+# else does. Every plugin is built with its version stamped in by -ldflags -X: the
+# bridged providers panic at start without it, and the engine matches it.
+vendor="${PICLUSTER_VENDOR:-$repo/../shared/vendor}"
+bridge_ver=v3.120.0 # the proxy refuses parts of v3.119.0's graph (random, cloudflare pin that)
+
+# Unpack ../shared/vendor/$1 into $2 after checking it against SHA256SUMS.
+unpack_vendor() { # archive dest
+	[[ -f "$vendor/$1" ]] || die "missing $vendor/$1 (upstream source archives; see its README)"
+	(cd "$vendor" && grep -E " (\./)?$1\$" SHA256SUMS | sha256sum -c --quiet --strict -) ||
+		die "$vendor/$1 does not match SHA256SUMS"
+	tar xzf "$vendor/$1" -C "$2" --strip-components=1
+	chmod -R u+w "$2"
+}
+
+# Run a provider's own cmd/<plugin>/generate.go (schema.json + version ->
+# schema-embed.json, and for kubernetes the terraform mapping), as its Makefile does.
+run_generate() { # plugin-dir version
+	(cd "$1" && VERSION="$2" go run -p "$jobs" generate.go) >&2
+}
+
+# Each recipe runs in the fresh source directory (cwd) and prints the directory,
+# relative to it, where `go build` runs, then the package to build there.
+recipe_language_nodejs() { # version
+	unpack_vendor "pulumi-language-nodejs-$1.tar.gz" .
+	cd sdk/nodejs/cmd/pulumi-language-nodejs
+	# Its go.mod points pkg/v3 and sdk/v3 into the upstream monorepo.
+	go mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+		-require="github.com/pulumi/pulumi/pkg/v3@v$1" -require="github.com/pulumi/pulumi/sdk/v3@v$1"
+	go mod tidy >&2
+	echo sdk/nodejs/cmd/pulumi-language-nodejs .
+}
+recipe_command() { # version
+	unpack_vendor "pulumi-command-$1.tar.gz" .
+	echo provider ./cmd/pulumi-resource-command
+}
+recipe_random() { # version
+	unpack_vendor "pulumi-random-$1.tar.gz" .
+	cd provider
+	go mod edit -require="github.com/pulumi/pulumi-terraform-bridge/v3@$bridge_ver"
+	go mod tidy >&2
+	run_generate cmd/pulumi-resource-random "$1"
+	echo provider ./cmd/pulumi-resource-random
+}
+recipe_kubernetes() { # version
+	# The v4.25.0 tag's commit; the proxy serves the module by pseudo-version only.
+	local commit=v4.0.0-20260115033456-f47bc2d6f199 dir
+	[[ "$1" == 4.25.0 ]] || die "kubernetes $1: add its commit's pseudo-version to recipe_kubernetes"
+	dir="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$commit" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	[[ -n "$dir" ]] || die "cannot download github.com/pulumi/pulumi-kubernetes/provider/v4@$commit"
+	cp -r "$dir/." .
+	chmod -R u+w .
+	go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+		-require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$1"
+	go mod tidy >&2
+	run_generate cmd/pulumi-resource-kubernetes "$1"
+	echo . ./cmd/pulumi-resource-kubernetes
+}
+recipe_cloudflare() { # version
+	local p
+	unpack_vendor "pulumi-cloudflare-$1.tar.gz" .
+	for p in patches/*.patch; do
+		(cd upstream && patch -p1 --quiet <"../$p") || die "cloudflare: $p does not apply"
+	done
+	cd provider
+	go mod edit -require="github.com/pulumi/pulumi-terraform-bridge/v3@$bridge_ver"
+	go mod tidy >&2
+	# The release's schema.json is generated, not in the source (MISSING.txt): make it
+	# with the provider's own tfgen, as upstream's Makefile does. The docs are not in the
+	# archive, so tfgen warns about missing docs; those are not errors.
+	timed "pulumi-tfgen-cloudflare $1" go build -p "$jobs" -ldflags "-X github.com/pulumi/pulumi-cloudflare/provider/v6/pkg/version.Version=$1" \
+		-o ../pulumi-tfgen-cloudflare ./cmd/pulumi-tfgen-cloudflare
+	VERSION="$1" ../pulumi-tfgen-cloudflare schema --out cmd/pulumi-resource-cloudflare >"$cache/src/tfgen-cloudflare.log" 2>&1 ||
+		die "cloudflare: tfgen schema failed (log: $cache/src/tfgen-cloudflare.log)"
+	run_generate cmd/pulumi-resource-cloudflare "$1"
+	echo provider ./cmd/pulumi-resource-cloudflare
+}
+
+# Build a piece from its recipe into $cache/bin/<name>-<version>-<key>/<binary>.
+# Echoes the output directory.
+build_recipe() { # name recipe version version-var binary [version-prefix]
+	local name="$1" recipe="$2" ver="$3" var="$4" bin="$5" vprefix="${6:-}" key out src where
+	key="$({
+		declare -f "$recipe" unpack_vendor run_generate
+		echo "$bridge_ver"
+		sha256sum "$vendor"/*"-$ver.tar.gz" 2>/dev/null | cut -d' ' -f1
+		go version
+		printf '%s\n' "$GOFLAGS" "$CGO_ENABLED"
+	} | sha256sum | cut -c1-12)"
+	out="$cache/bin/$name-v$ver-$key"
+	if [[ -x "$out/$bin" ]]; then
+		echo "$out"
+		return
+	fi
+	log "building $name $ver from source (cold builds take minutes to an hour; cached afterwards in $out)"
+	mkdir -p "$cache/src"
+	src="$cache/src/$name-$ver"
+	rm -rf "$src"
+	mkdir -p "$src"
+	where="$(cd "$src" && "$recipe" "$ver")" || die "preparing $name $ver failed"
+	read -r dir pkg <<<"$where"
+	local tmp
+	tmp="$(mktemp -d "$cache/bin/.tmp-$name-XXXXXX")"
+	chmod 0755 "$tmp"
+	if ! (cd "$src/$dir" && timed "$name $ver" go build -p "$jobs" \
+		-ldflags "-s -w -X $var=$vprefix$ver" -o "$tmp/$bin" "$pkg"); then
+		rm -rf "$tmp"
+		die "building $name $ver failed"
+	fi
+	rm -rf "$out" "$src"
+	mv "$tmp" "$out"
+	find "$cache/bin" -mindepth 1 -maxdepth 1 -type d -name "$name-v*" ! -name "${out##*/}" \
+		-exec rm -rf {} +
+	echo "$out"
+}
+
+# name -> module (the provider's Go module), whose pkg/version.Version the plugin
+# reports to the engine (GetPluginInfo); the plugin cache directory name is what
+# the engine matches requests against.
 provider_module() {
 	case "$1" in
 	command) echo github.com/pulumi/pulumi-command/provider ;;
@@ -238,49 +348,16 @@ provider_module() {
 	esac
 }
 
-missing_providers=()
 build_provider() { # name
-	local name="$1" ver mod target wrapper out probe reason
+	local name="$1" ver mod target out
 	ver="$(npm_pin "@pulumi/$name")"
-	[[ -n "$ver" ]] || { log "@pulumi/$name is not pinned in package.json; skipping"; return 0; }
+	[[ -n "$ver" ]] || die "@pulumi/$name is not pinned in package.json"
 	mod="$(provider_module "$name")" || die "unknown provider $name"
 	target="$plugin_dir/resource-$name-v$ver"
-	if [[ -x "$target/pulumi-resource-$name" && ! -e "$target.partial" ]]; then
+	out="$(build_recipe "pulumi-resource-$name" "recipe_$name" "$ver" "$mod/pkg/version.Version" "pulumi-resource-$name")"
+	if [[ -x "$target/pulumi-resource-$name" && ! -e "$target.partial" ]] &&
+		cmp -s "$out/pulumi-resource-$name" "$target/pulumi-resource-$name"; then
 		return 0 # already in the plugin cache
-	fi
-	wrapper="$wrappers/pulumi-resource-$name"
-	if [[ -f "$wrapper/go.mod" ]]; then
-		# A wrapper module (require + copied replace lines) pins the provider.
-		out="$(build_wrapped "pulumi-resource-$name" "$wrapper" "$mod/cmd/pulumi-resource-$name" \
-			"$ver" "$mod/pkg/version.Version" "pulumi-resource-$name")"
-	else
-		# No wrapper: check that the proxy serves the module at all before trying.
-		# (At the time of writing it answers 403 for random, kubernetes and
-		# cloudflare, and 404 for command's provider/ submodule, which has no
-		# tags of its own. The bridged providers also embed a schema that their
-		# release build generates and the module zip lacks, so a plain
-		# `go install` fails even where a version is served.)
-		# ",direct" is dropped for the probe: only the proxy is reachable anyway.
-		if ! probe="$(GOPROXY="${goproxy%,direct}" go mod download -json "$mod@v$ver" 2>&1)" ||
-			[[ "$probe" == *'"Error"'* ]]; then
-			reason="$(grep -oE '[0-9]{3} [A-Z][a-z]+( [A-Z][a-z]+)*' <<<"$probe" | head -n1 || true)"
-			log "provider $name v$ver: not available from the Go module proxy: ${reason:-no answer (offline?)}"
-			missing_providers+=("$name")
-			return 0
-		fi
-		out="$cache/bin/pulumi-resource-$name-v$ver"
-		if [[ ! -x "$out/pulumi-resource-$name" ]]; then
-			log "building provider $name v$ver"
-			if ! GOBIN="$out.tmp" timed "pulumi-resource-$name v$ver" go install -p "$jobs" \
-				-ldflags "-s -w -X $mod/pkg/version.Version=$ver" "$mod/cmd/pulumi-resource-$name@v$ver"; then
-				rm -rf "$out.tmp"
-				log "provider $name v$ver: go install failed; add a wrapper module $wrapper"
-				missing_providers+=("$name")
-				return 0
-			fi
-			rm -rf "$out"
-			mv "$out.tmp" "$out"
-		fi
 	fi
 	mkdir -p "$plugin_dir"
 	touch "$target.partial"
@@ -291,6 +368,15 @@ build_provider() { # name
 	log "installed provider $name v$ver into $target"
 }
 
+if [[ ! -e "$stage/pulumi-language-nodejs" ]]; then
+	# The host at the CLI's own version, from ../shared/vendor (recipe below).
+	host_out="$(build_recipe pulumi-language-nodejs recipe_language_nodejs "${cli_ver#v}" \
+		github.com/pulumi/pulumi/sdk/v3/go/common/version.Version pulumi-language-nodejs v)"
+	# (With a reused installed pulumi that lacks one, pulumi warns that it uses
+	# this one from PATH; harmless.)
+	place "$host_out/pulumi-language-nodejs" "$stage/pulumi-language-nodejs"
+fi
+
 for p in $providers; do
 	build_provider "$p"
 done
@@ -300,8 +386,4 @@ rm -rf "$bindir"
 mv "$stage" "$bindir"
 trap - EXIT
 
-if ((${#missing_providers[@]})); then
-	log "provider plugins NOT available: ${missing_providers[*]} (pulumi cannot create their resources offline)"
-	[[ "${PICLUSTER_TOOLS_STRICT:-0}" == 1 ]] && die "PICLUSTER_TOOLS_STRICT=1 and providers are missing"
-fi
 echo "$bindir"
