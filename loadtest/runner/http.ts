@@ -32,8 +32,41 @@ export class HttpError extends Error {
     }
 }
 
-export function requestJson(url: string, opts: RequestOptions = {}): Promise<JsonResponse> {
+/**
+ * Methods that may be sent twice: a repeat has the same effect as one (RFC 9110 9.2.2).
+ */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/**
+ * Requests with one JSON body and a JSON (or empty) answer.
+ *
+ * Connections are kept alive between calls (Node's default agent), and a server may
+ * close an idle one at the moment we send on it (Traefik, gunicorn and Node itself
+ * do, after a few seconds idle). That shows up as ECONNRESET/EPIPE on a *reused*
+ * socket before any answer byte. An idempotent request is then sent once more on a
+ * fresh connection, as browsers do; a non-idempotent one (POST, PATCH) is never
+ * sent on a reused socket in the first place, so it cannot meet that race and is
+ * never repeated.
+ */
+export async function requestJson(url: string, opts: RequestOptions = {}): Promise<JsonResponse> {
+    const method = (opts.method ?? "GET").toUpperCase();
+    if (!IDEMPOTENT.has(method)) return requestOnce(url, opts, { fresh: true });
+    try {
+        return await requestOnce(url, opts, { fresh: false });
+    } catch (e) {
+        if (e instanceof StaleSocketError) return requestOnce(url, opts, { fresh: true });
+        throw e;
+    }
+}
+
+/** The connection was reused and the server had closed it: nothing was answered. */
+class StaleSocketError extends HttpError {}
+
+function requestOnce(url: string, opts: RequestOptions, { fresh }: { fresh: boolean }): Promise<JsonResponse> {
     const u = new URL(url);
+    const method = opts.method ?? "GET";
+    const where = `${method} ${u.origin}${u.pathname}`;
+    const timeoutMs = opts.timeoutMs ?? 10_000;
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
     if (payload) {
@@ -45,8 +78,12 @@ export function requestJson(url: string, opts: RequestOptions = {}): Promise<Jso
     const tlsOptions = isHttps
         ? { ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key, rejectUnauthorized: !opts.tls?.insecure }
         : {};
+    // agent: false = a connection of its own, closed after the answer.
+    const agentOption = fresh ? { agent: false as const } : {};
     return new Promise((resolve, reject) => {
-        const req = mod.request(u, { method: opts.method ?? "GET", headers, timeout: opts.timeoutMs ?? 10_000, ...tlsOptions }, (res) => {
+        let answered = false;
+        const req = mod.request(u, { method, headers, timeout: timeoutMs, ...agentOption, ...tlsOptions }, (res) => {
+            answered = true;
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("end", () => {
@@ -61,10 +98,14 @@ export function requestJson(url: string, opts: RequestOptions = {}): Promise<Jso
                 }
                 resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
             });
-            res.on("error", reject);
+            res.on("error", (e) => reject(new HttpError(`${where}: ${e.message}`)));
         });
-        req.on("timeout", () => req.destroy(new HttpError(`${opts.method ?? "GET"} ${u.origin}${u.pathname}: no answer within ${opts.timeoutMs ?? 10_000} ms`)));
-        req.on("error", (e) => reject(e instanceof HttpError ? e : new HttpError(`${opts.method ?? "GET"} ${u.origin}${u.pathname}: ${e.message}`)));
+        req.on("timeout", () => req.destroy(new HttpError(`${where}: no answer within ${timeoutMs} ms`)));
+        req.on("error", (e: NodeJS.ErrnoException) => {
+            if (e instanceof HttpError) return reject(e);
+            const stale = req.reusedSocket && !answered && (e.code === "ECONNRESET" || e.code === "EPIPE");
+            reject(stale ? new StaleSocketError(`${where}: ${e.message} (on a reused connection)`) : new HttpError(`${where}: ${e.message}`));
+        });
         if (payload) req.write(payload);
         req.end();
     });
