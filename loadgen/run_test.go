@@ -21,10 +21,10 @@ import (
 
 // testServer answers on loopback only: /ok 200, /redirect 302 to /ok,
 // /fail 500, /slow?ms=N 200 after N ms (or when the client goes away),
-// /echo 200 after checking the request.
+// /echo 200 after checking the request. It counts the TCP connections it accepts.
 type testServer struct {
 	*httptest.Server
-	okHits, echoHits, echoBad atomic.Int64
+	okHits, echoHits, echoBad, conns atomic.Int64
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -56,7 +56,13 @@ func newTestServer(t *testing.T) *testServer {
 			ts.echoBad.Add(1)
 		}
 	})
-	ts.Server = httptest.NewServer(mux) // listens on 127.0.0.1
+	ts.Server = httptest.NewUnstartedServer(mux) // listens on 127.0.0.1
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			ts.conns.Add(1)
+		}
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -211,6 +217,20 @@ func TestRunHeadersBodyKeepAlive(t *testing.T) {
 	}
 	if strings.Contains(o.raw, "s3cr3t") {
 		t.Fatal("a header value was written to the outputs")
+	}
+	// Keep-alive: a VU that finished a request sends its next one on the same
+	// connection, so there are no more connections than VUs were ever busy at once.
+	if c := ts.conns.Load(); c < 1 || c > int64(o.sum.MaxVUs) || c >= 9 {
+		t.Fatalf("%d connections for 9 requests (max %d VUs busy) with connection reuse on", c, o.sum.MaxVUs)
+	}
+}
+
+func TestRunNoConnectionReuse(t *testing.T) {
+	ts := newTestServer(t)
+	p := basePlan(ts.URL + "/ok") // NoConnectionReuse: true
+	o := runPlan(t, p, nil, nil)
+	if o.sum.OK != 9 || ts.conns.Load() != 9 {
+		t.Fatalf("summary %+v, %d connections: want one connection per request", o.sum, ts.conns.Load())
 	}
 }
 

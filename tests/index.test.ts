@@ -68,10 +68,20 @@ describe("every named experiment", () => {
                 hasReplicas: !hpaTargets.includes(d.inputs.metadata.name),
             });
         }
-        for (const h of run.ofType(HPA)) {
-            const policy = Object.values(experiment.workloads).find((p) => p?.mode === "hpa")!;
-            if (policy.mode !== "hpa") throw new Error("unreachable");
-            expect(h.inputs.spec.metrics[0].resource.target.averageUtilization).toBe(policy.cpuTarget);
+        // Each HPA carries its own workload's policy (not merely the first HPA policy found).
+        for (const [w, policy] of Object.entries(experiment.workloads)) {
+            if (policy?.mode !== "hpa") continue;
+            const name = { django: "django-api", idaes: "idaes-worker", frontend: "frontend" }[w]!;
+            const h = run.ofType(HPA).find((x) => x.inputs.spec.scaleTargetRef.name === name)!;
+            expect({ workload: w, spec: h.inputs.spec }).toMatchObject({
+                workload: w,
+                spec: {
+                    minReplicas: policy.minReplicas,
+                    maxReplicas: policy.maxReplicas,
+                    metrics: [{ resource: { name: "cpu", target: { averageUtilization: policy.cpuTarget } } }],
+                    ...(policy.behavior ? { behavior: policy.behavior } : {}),
+                },
+            });
         }
     });
 

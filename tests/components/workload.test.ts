@@ -32,8 +32,15 @@ describe("ScalableWorkload", () => {
         const django = deployment(fixed, "django-api");
         const container = django.inputs.spec.template.spec.containers[0];
         expect(container.envFrom).toEqual([{ configMapRef: { name: "django-api-config" } }, { secretRef: { name: "django-api-secret" } }]);
-        expect(container.readinessProbe).toBeDefined();
-        expect(container.livenessProbe).toBeDefined();
+        expect(container.ports).toEqual([expect.objectContaining({ containerPort: 8000 })]);
+        // Django is checked on its TCP port; readiness reacts within 30 s, liveness gives up only after 2 min.
+        expect(container.readinessProbe).toEqual({ tcpSocket: { port: 8000 }, initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3 });
+        expect(container.livenessProbe).toEqual({ tcpSocket: { port: 8000 }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 });
+        // The front-end serves its page: an HTTP check of "/" on its own port.
+        const web = deployment(fixed, "frontend").inputs.spec.template.spec.containers[0];
+        const webPort = web.ports[0].containerPort;
+        expect(web.readinessProbe).toMatchObject({ httpGet: { path: "/", port: webPort }, periodSeconds: 10 });
+        expect(web.livenessProbe).toMatchObject({ httpGet: { path: "/", port: webPort }, periodSeconds: 20 });
         expect(container.resources).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } });
         const svc = fixed.ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === "django-api")!;
         expect(svc.inputs.spec).toMatchObject({ type: "ClusterIP", selector: { app: "django-api" }, ports: [{ port: 8000 }] });

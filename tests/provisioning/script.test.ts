@@ -145,7 +145,8 @@ describe("shellcheck", () => {
         const file = path.join(tmpDir(), `${name}.sh`);
         fs.writeFileSync(file, renderScript(name, vars).script);
         const result = spawnSync("shellcheck", [file], { encoding: "utf8" });
-        expect(result.stdout).toBe("");
+        expect(result.error).toBeUndefined();
+        expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
     });
 
     it.each(["lib", ...STEP_SCRIPTS])("%s.sh never pipes into `grep -q` (under pipefail a SIGPIPE turns a match into a failure)", (name) => {
