@@ -309,7 +309,7 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
         return { ...node, sshHost, hostKey: hostKey ?? "" };
     });
 
-    if (p.cluster?.kubeconfig.source === "file") {
+    if (p.cluster?.kubeconfig.source === "file" && p.platform?.enabled !== false) {
         // Only check it can be read: its content is a secret and stays out of the settings.
         const file = path.resolve(options.baseDir ?? process.cwd(), p.cluster.kubeconfig.path);
         try {

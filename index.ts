@@ -35,23 +35,26 @@ export = async () => {
         );
     }
 
-    const platform = new Platform(
-        "platform",
-        {
-            config,
-            kubeconfig: resolveKubeconfig(config.cluster, server.kubeconfig),
-            clusterIdentifier: `picluster-${config.server.name}`,
-        },
-        { dependsOn: [server, ...agents] },
-    );
+    // The platform is optional: with platform.enabled off the stack is the K3s cluster alone.
+    const platform = config.platform.enabled
+        ? new Platform(
+              "platform",
+              {
+                  config,
+                  kubeconfig: resolveKubeconfig(config.cluster, server.kubeconfig),
+                  clusterIdentifier: `picluster-${config.server.name}`,
+              },
+              { dependsOn: [server, ...agents] },
+          )
+        : undefined;
 
     return {
         experiment: config.experiment.name,
         nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })),
-        hosts: platform.hosts,
-        namespace: platform.namespace,
+        hosts: platform?.hosts,
+        namespace: platform?.namespace,
         /** Admin kubeconfig (secret): `pulumi stack output --show-secrets kubeconfig`. */
         kubeconfig: server.kubeconfig,
-        tunnelId: platform.tunnelId,
+        tunnelId: platform?.tunnelId,
     };
 };

@@ -1,9 +1,9 @@
 import { PRIORITY_CLASSES } from "../../components/foundation";
-import { ProgramRun, runProgram } from "../helpers/program";
+import { ProgramRun, runProgram, withPlatform } from "../helpers/program";
 
 let dev: ProgramRun;
 beforeAll(async () => {
-    dev = await runProgram("dev");
+    dev = await runProgram("dev", withPlatform("dev"));
 });
 
 describe("Foundation", () => {

@@ -1,11 +1,11 @@
 import { monitoringValues } from "../../components/monitoring";
-import { ProgramRun, runProgram, TEST_SECRETS } from "../helpers/program";
+import { ProgramRun, runProgram, TEST_SECRETS, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
 let dev: ProgramRun;
 beforeAll(async () => {
     pi = await runProgram("pi-cluster");
-    dev = await runProgram("dev");
+    dev = await runProgram("dev", withPlatform("dev"));
 });
 
 describe("Monitoring", () => {

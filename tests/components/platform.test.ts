@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveKubeconfig } from "../../components/platform";
 import { isKubernetesObject, schemaErrors } from "../helpers/schema";
-import { isSecret, promiseOf, ProgramRun, runProgram } from "../helpers/program";
+import { isSecret, promiseOf, ProgramRun, runProgram, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
 let dev: ProgramRun;
 beforeAll(async () => {
     pi = await runProgram("pi-cluster");
-    dev = await runProgram("dev");
+    dev = await runProgram("dev", withPlatform("dev"));
 });
 
 describe("Platform", () => {

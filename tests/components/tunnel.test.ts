@@ -1,11 +1,11 @@
 import { tunnelIngressRules } from "../../components/tunnel";
-import { MOCK_SECRETS, ProgramRun, runProgram } from "../helpers/program";
+import { MOCK_SECRETS, ProgramRun, runProgram, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
 let dev: ProgramRun;
 beforeAll(async () => {
     pi = await runProgram("pi-cluster");
-    dev = await runProgram("dev");
+    dev = await runProgram("dev", withPlatform("dev"));
 });
 
 describe("Tunnel", () => {

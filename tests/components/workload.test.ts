@@ -1,11 +1,11 @@
 import { probesFor } from "../../components/workload";
-import { ProgramRun, runProgram } from "../helpers/program";
+import { ProgramRun, runProgram, withPlatform } from "../helpers/program";
 
 let fixed: ProgramRun;
 let autoscaled: ProgramRun;
 beforeAll(async () => {
-    fixed = await runProgram("dev", { "picluster:experiment": "fs-replicas-2-8" });
-    autoscaled = await runProgram("dev", { "picluster:experiment": "fs-hpa-min-2" });
+    fixed = await runProgram("dev", withPlatform("dev", { "picluster:experiment": "fs-replicas-2-8" }));
+    autoscaled = await runProgram("dev", withPlatform("dev", { "picluster:experiment": "fs-hpa-min-2" }));
 });
 
 const deployment = (run: ProgramRun, app: string) => run.ofType("kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === app)!;

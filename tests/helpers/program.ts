@@ -72,6 +72,15 @@ export function stackConfig(stack: string): Record<string, unknown> {
     return { ...doc.config };
 }
 
+/**
+ * Overrides that switch a stack's platform on (the dev stack's file has it off until a
+ * local Kubernetes API runs there), so component tests see every object it would deploy.
+ */
+export function withPlatform(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const platform = stackConfig(stack)["picluster:platform"] as Record<string, unknown>;
+    return { ...overrides, "picluster:platform": { ...platform, enabled: true } };
+}
+
 const knownHostsCache = new Map<string, string>();
 
 /** A temporary known_hosts with an ed25519 key per address (one key set per address list, so reruns compare equal). */

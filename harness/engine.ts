@@ -1,0 +1,176 @@
+/**
+ * The real Pulumi engine as the project's scripts and end-to-end tests drive it:
+ * the CLI and plugins that scripts/tools.sh builds, a local file backend and a
+ * passphrase secrets provider, with no network (no update check, no plugin
+ * downloads). `npm run dev`, `npm run preview` and the e2e suite all go through
+ * here; the program itself knows nothing of it.
+ *
+ * Secrets reach the CLI on standard input (`pulumi config set --secret KEY`
+ * reads the value from stdin), never in its arguments.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync, spawn } from "child_process";
+import * as YAML from "yaml";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface EngineStack {
+    /** Stack name (`--stack`). */
+    readonly name: string;
+    /** Directory of the local file backend that holds the stack's state. */
+    readonly stateDir: string;
+    /** Passphrase of the stack's secrets provider. */
+    readonly passphrase: string;
+    /**
+     * The stack config file the engine reads (`--config-file`), when it is not the
+     * project's own `Pulumi.<name>.yaml`: the dev stack's tracked file holds no
+     * machine-specific secret, so its scripts use a git-ignored copy that does.
+     */
+    readonly configFile?: string;
+}
+
+export interface EngineResult {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly ms: number;
+}
+
+let toolsBinDir: string | undefined;
+
+/** The directory with `pulumi` and its language host (scripts/tools.sh builds or reuses them). */
+export function toolsBin(): string {
+    toolsBinDir ??= execFileSync("bash", [path.join(ROOT, "scripts/tools.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    return toolsBinDir;
+}
+
+/** The environment every pulumi command of this stack runs with. */
+export function engineEnv(s: EngineStack): NodeJS.ProcessEnv {
+    return {
+        ...process.env,
+        PATH: `${toolsBin()}:${process.env.PATH ?? ""}`,
+        PULUMI_BACKEND_URL: `file://${s.stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: s.passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        // `npm test` type-checks the program once (tsc --noEmit); every run need not.
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    };
+}
+
+/** Commands that read the stack's config, and so take `--config-file`. */
+const CONFIG_COMMANDS = new Set(["up", "preview", "destroy", "refresh", "config"]);
+
+/** The full argument list for `pulumi <args>` on this stack. */
+export function engineArgs(s: EngineStack, args: readonly string[]): string[] {
+    const extra = s.configFile !== undefined && CONFIG_COMMANDS.has(args[0]) ? ["--config-file", s.configFile] : [];
+    return [...args, "--stack", s.name, ...extra, "--non-interactive"];
+}
+
+/**
+ * Run `pulumi <args>` on the stack. Output is collected, and also copied to this
+ * process's own when `echo` is set. `input` goes to its standard input.
+ */
+export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number } = {}): Promise<EngineResult> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+        const child = spawn("pulumi", engineArgs(s, args), { cwd: ROOT, env: engineEnv(s), stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => {
+            out.push(b);
+            if (opts.echo) process.stdout.write(b);
+        });
+        child.stderr.on("data", (b: Buffer) => {
+            err.push(b);
+            if (opts.echo) process.stderr.write(b);
+        });
+        const timer =
+            opts.timeoutMs === undefined
+                ? undefined
+                : setTimeout(() => {
+                      child.kill("SIGINT"); // pulumi stops cleanly on an interrupt and keeps its state consistent
+                      setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
+                  }, opts.timeoutMs);
+        child.on("error", (e) => reject(new Error(`pulumi ${args.join(" ")}: ${e.message}`)));
+        child.on("close", (code) => {
+            if (timer) clearTimeout(timer);
+            resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms: Date.now() - started });
+        });
+        child.stdin.end(opts.input ?? "");
+    });
+}
+
+/** Like `pulumi`, but a non-zero exit is an error that carries the command's output. */
+export async function pulumiOk(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number } = {}): Promise<EngineResult> {
+    const r = await pulumi(s, args, opts);
+    if (r.code !== 0) {
+        const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-40).join("\n");
+        throw new Error(`pulumi ${args[0]} -s ${s.name} failed (exit ${r.code}):\n${tail}`);
+    }
+    return r;
+}
+
+/** A tracked stack file's content: its `config` map and its committed salt, if any. */
+export function readStackFile(stack: string): { config: Record<string, unknown>; encryptionsalt?: string } {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown>; encryptionsalt?: string };
+    return { config: { ...(doc.config ?? {}) }, ...(doc.encryptionsalt ? { encryptionsalt: doc.encryptionsalt } : {}) };
+}
+
+/**
+ * Write a generated stack config file: the tracked `Pulumi.<base>.yaml`'s config with
+ * `overrides` on top (an override of `undefined` removes the key). The secrets
+ * salt is kept from the file being replaced (the state's secrets were encrypted
+ * with it), else taken from the base when `saltFromBase`, else left for
+ * `pulumi stack init` to make.
+ */
+export function writeStackConfig(file: string, base: string, overrides: Record<string, unknown>, opts: { saltFromBase?: boolean } = {}): void {
+    const tracked = readStackFile(base);
+    const config: Record<string, unknown> = { ...tracked.config };
+    for (const [k, v] of Object.entries(overrides)) {
+        if (v === undefined) delete config[k];
+        else config[k] = v;
+    }
+    let salt: string | undefined;
+    if (fs.existsSync(file)) salt = (YAML.parse(fs.readFileSync(file, "utf8")) as { encryptionsalt?: string } | null)?.encryptionsalt;
+    salt ??= opts.saltFromBase ? tracked.encryptionsalt : undefined;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const header = `# Generated from Pulumi.${base}.yaml by harness/engine.ts; not tracked. Do not edit.\n`;
+    fs.writeFileSync(file, header + YAML.stringify({ config, ...(salt ? { encryptionsalt: salt } : {}) }, { lineWidth: 0 }), { mode: 0o600 });
+}
+
+/** Create the stack in its backend if it is not there yet, and select it. */
+export async function ensureStack(s: EngineStack): Promise<void> {
+    fs.mkdirSync(s.stateDir, { recursive: true });
+    const r = await pulumi(s, ["stack", "select", "--create"]);
+    if (r.code !== 0) throw new Error(`pulumi stack select --create ${s.name}: ${r.stderr.trim()}`);
+}
+
+/** Set secret config values; each value goes to the CLI on standard input. */
+export async function setSecrets(s: EngineStack, secrets: Readonly<Record<string, string>>): Promise<void> {
+    for (const [key, value] of Object.entries(secrets)) {
+        const r = await pulumi(s, ["config", "set", "--secret", key], { input: value });
+        if (r.code !== 0) throw new Error(`pulumi config set --secret ${key} -s ${s.name}: ${r.stderr.trim()}`);
+    }
+}
+
+/** One step of `pulumi preview --json`. */
+export interface PreviewStep {
+    readonly op: string;
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** Properties whose change causes the step (updates and replacements). */
+    readonly diffs: readonly string[];
+}
+
+/** The steps of a `pulumi preview --json` document, with each resource's type and name. */
+export function previewSteps(json: string): PreviewStep[] {
+    const doc = JSON.parse(json) as { steps?: { op: string; urn: string; diffs?: string[] }[] };
+    return (doc.steps ?? []).map((st) => {
+        const parts = st.urn.split("::");
+        const types = (parts[2] ?? "").split("$");
+        return { op: st.op, urn: st.urn, type: types[types.length - 1], name: parts[3] ?? "", diffs: st.diffs ?? [] };
+    });
+}
