@@ -51,10 +51,8 @@ export = async () => {
     return {
         experiment: config.experiment.name,
         nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })),
-        hosts: platform?.hosts,
-        namespace: platform?.namespace,
         /** Admin kubeconfig (secret): `pulumi stack output --show-secrets kubeconfig`. */
         kubeconfig: server.kubeconfig,
-        tunnelId: platform?.tunnelId,
+        ...(platform ? { hosts: platform.hosts, namespace: platform.namespace, tunnelId: platform.tunnelId } : {}),
     };
 };

@@ -39,9 +39,13 @@ export interface EngineResult {
 
 let toolsBinDir: string | undefined;
 
-/** The directory with `pulumi` and its language host (scripts/tools.sh builds or reuses them). */
+/**
+ * The directory with `pulumi` and its language host: scripts/tools.sh builds or
+ * reuses them (seconds when cached). PICLUSTER_TOOLS_BIN names a directory to use
+ * as it is instead (a toolchain installed some other way).
+ */
 export function toolsBin(): string {
-    toolsBinDir ??= execFileSync("bash", [path.join(ROOT, "scripts/tools.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    toolsBinDir ??= process.env.PICLUSTER_TOOLS_BIN || execFileSync("bash", [path.join(ROOT, "scripts/tools.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
     return toolsBinDir;
 }
 
@@ -173,4 +177,13 @@ export function previewSteps(json: string): PreviewStep[] {
         const types = (parts[2] ?? "").split("$");
         return { op: st.op, urn: st.urn, type: types[types.length - 1], name: parts[3] ?? "", diffs: st.diffs ?? [] };
     });
+}
+
+/**
+ * The text that would show a secret value in some output: the value itself, or for
+ * a multi-line value (a private key) each of its lines but the armour.
+ */
+export function secretNeedles(value: string): string[] {
+    const lines = value.split("\n").map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith("-----"));
+    return lines.length > 0 ? lines : [value];
 }

@@ -1,6 +1,10 @@
 /**
- * End to end: the program's own provisioning, run for real against the
- * simulated nodes (sim/), checked from outside the nodes.
+ * End to end: `pulumi up` of the dev stack's provisioning with the real engine
+ * (the CLI, the language host and the command plugin built by scripts/tools.sh)
+ * against the simulated nodes (sim/), checked from outside the nodes.
+ *
+ * The suite runs its own stack, `e2e`, on its own backend (.cache/e2e/state), so
+ * the user's dev stack state is never touched.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -15,28 +19,60 @@ import {
     renderRegistriesYaml,
     renderTimesyncdConf,
 } from "../../provisioning/render";
-import { ProgramRun, ROOT, runProgram, stackConfig, testConfig } from "../helpers/program";
+import { EngineResult, EngineStack, ensureStack, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles, setSecrets, writeStackConfig } from "../../harness/engine";
+import { devK3sVersion, placeK3sFixtures, SIM_DIR, simConfig, simPrivateKey } from "../../harness/sim";
+import { testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
-import { devK3sVersion, placeK3sFixtures, simOverrides } from "./fixtures/place";
-import { provision, ProvisionReport, sshArgs, writeLog } from "./runner";
 
 const K3S_VERSION = devK3sVersion();
+const NODES = ["ingress", "control", "worker-1", "worker-2"];
 
+const E2E: EngineStack = { name: "e2e", stateDir: path.join(ROOT, ".cache/e2e/state"), passphrase: "picluster-e2e" };
+const STACK_FILE = path.join(ROOT, "Pulumi.e2e.yaml");
+const SECRETS = { "picluster:googleClientSecret": "e2e-google-client-secret-31f7" };
 
-
-
-let run: ProgramRun;
 let settings: StackSettings;
-let report: ProvisionReport;
+let first: EngineResult;
 let fixtureSha: string;
 
-function connectionOf(node: string) {
-    return run.byName(`${node}-online`).inputs.connection;
+/** Write the e2e stack's config: the dev stack's file, pointed at the simulated nodes, plus `overrides`. */
+function configure(overrides: Record<string, unknown> = {}): void {
+    writeStackConfig(STACK_FILE, "dev", { ...simConfig(), ...overrides });
+}
+
+function log(name: string, r: EngineResult): void {
+    const file = path.join(ROOT, ".cache/e2e", `${name}.log`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${r.stdout}\n${r.stderr}`, { mode: 0o600 });
+}
+
+/** The last lines of a command's output, for a failure message. */
+const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-30).join("\n");
+
+/** ssh arguments that reach a node as provisioning does: pinned host keys, through the ingress as jump host. */
+function sshArgs(node: string): string[] {
+    const dir = scratchDir("ssh");
+    const key = path.join(dir, "id");
+    fs.writeFileSync(key, simPrivateKey(), { mode: 0o600 });
+    const common = [
+        "-i", key,
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", `UserKnownHostsFile=${path.join(SIM_DIR, "known_hosts")}`,
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=10",
+        "-o", "LogLevel=ERROR",
+    ];
+    const target = settings.nodes.find((n) => n.name === node)!;
+    if (target.role === "ingress") return [...common, `root@${target.sshHost}`];
+    const jump = ["ssh", ...common, "-W", "%h:%p", `root@${settings.ingress.sshHost}`].join(" ");
+    return [...common, "-o", `ProxyCommand=${jump}`, `root@${target.ip}`];
 }
 
 /** Run a command on a node the way provisioning reaches it (jump host, pinned keys). */
 function onNode(node: string, command: string): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("ssh", [...sshArgs(connectionOf(node), scratchDir("check")), "--", command], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("ssh", [...sshArgs(node), "--", command], { encoding: "utf8", timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -46,28 +82,32 @@ function mustOnNode(node: string, command: string): string {
     return r.stdout;
 }
 
+/** SSH logins each node's sshd accepted between two host times (the nodes share the host's clock). */
+function loginsBetween(fromS: number, toS: number): Record<string, number> {
+    return Object.fromEntries(
+        NODES.map((n) => [n, Number(mustOnNode(n, `journalctl -u ssh --no-pager -q --since=@${fromS} --until=@${toS} | grep -c 'Accepted publickey' || true`).trim())]),
+    );
+}
+
+const nowS = () => Math.floor(Date.now() / 1000);
+const sleepS = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
 beforeAll(async () => {
-    // Bare nodes every time: the first run must start from what a fresh Pi has.
+    // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
     execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit", timeout: 300_000 });
+    fs.rmSync(E2E.stateDir, { recursive: true, force: true });
+    fs.rmSync(STACK_FILE, { force: true });
     execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000 });
     fixtureSha = placeK3sFixtures();
-    const { values, secretKeys } = testConfig("dev", simOverrides());
+    const { values, secretKeys } = testConfig("dev", simConfig());
     settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-    run = await runProgram("dev", simOverrides());
-    report = await provision(run);
-    writeLog(report, run, path.join(ROOT, ".cache/e2e/first-run.log"));
-    const slowest = Math.max(...Object.values(report.perNodeMs));
-    process.stdout.write(
-        [
-            "provisioning report:",
-            `  wall time (all nodes in parallel): ${(report.wallMs / 1000).toFixed(1)} s`,
-            ...Object.entries(report.perNodeMs).map(([n, ms]) => `  ${n}: ${(ms / 1000).toFixed(1)} s`),
-            `  slowest single node: ${(slowest / 1000).toFixed(1)} s`,
-            `  wall / slowest: ${(report.wallMs / slowest).toFixed(2)}`,
-            "",
-        ].join("\n"),
-    );
-}, 1_200_000);
+    configure();
+    await ensureStack(E2E);
+    await setSecrets(E2E, { "picluster:sshPrivateKey": simPrivateKey(), ...SECRETS });
+    first = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
+    log("first-up", first);
+    process.stdout.write(`pulumi up -s e2e (first, bare nodes): exit ${first.code} in ${(first.ms / 1000).toFixed(1)} s\n`);
+}, 1_800_000);
 
 afterAll(() => {
     // Leave nothing running; the cached base root filesystem stays for the next run.
@@ -75,9 +115,9 @@ afterAll(() => {
 }, 300_000);
 
 describe("provisioning the simulated nodes", () => {
-    it("runs every step on every node without error", () => {
-        expect(report.failed.map((f) => `${f.name}: ${f.error}`)).toEqual([]);
-        expect(report.steps.filter((s) => s.status !== "ok")).toEqual([]);
+    it("pulumi up provisions every node without error", () => {
+        expect({ code: first.code, output: first.code === 0 ? "" : tail(first) }).toEqual({ code: 0, output: "" });
+        expect(first.stdout).toMatch(/Resources:\n\s+\+ \d+ created/);
     });
 
     it("makes every node but the ingress follow the ingress's NTP server, which answers", () => {
@@ -139,9 +179,25 @@ describe("provisioning the simulated nodes", () => {
         expect(mustOnNode("ingress", `sha256sum /srv/picluster/k3s/${K3S_VERSION}/k3s`).split(" ")[0]).toBe(fixtureSha);
     });
 
-    it("reads the kubeconfig back, rewritten to the server's LAN address", () => {
-        const kubeconfig = report.steps.find((s) => s.name === "control-kubeconfig")!.stdout;
-        expect(YAML.parse(kubeconfig).clusters[0].cluster.server).toBe("https://172.30.100.121:6443");
+    it("reads the kubeconfig back as a secret output, rewritten to the server's LAN address", async () => {
+        const shown = await pulumiOk(E2E, ["stack", "output", "kubeconfig", "--show-secrets"]);
+        expect(YAML.parse(shown.stdout).clusters[0].cluster.server).toBe("https://172.30.100.121:6443");
+        expect((await pulumiOk(E2E, ["stack", "output", "kubeconfig"])).stdout.trim()).toBe("[secret]");
+    });
+
+    it("keeps every secret out of the state: the SSH key, the K3s token and the kubeconfig's key", async () => {
+        const exported = (await pulumiOk(E2E, ["stack", "export"])).stdout;
+        const token = mustOnNode("control", "cat /etc/systemd/system/k3s.service.env").match(/^K3S_TOKEN=(\S+)$/m)![1];
+        const kubeconfig = YAML.parse((await pulumiOk(E2E, ["stack", "output", "kubeconfig", "--show-secrets"])).stdout);
+        const secrets: Record<string, string> = {
+            sshPrivateKey: simPrivateKey(),
+            ...SECRETS,
+            k3sToken: token,
+            kubeconfigClientKey: kubeconfig.users[0].user["client-key-data"] ?? kubeconfig.users[0].user.token,
+        };
+        const leaks = Object.entries(secrets).filter(([, v]) => secretNeedles(v).some((n) => exported.includes(n)));
+        expect(leaks.map(([k]) => k)).toEqual([]);
+        expect(exported).toContain('"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"'); // ciphertexts are there
     });
 
     it("changes nothing when run a second time: same files, no service restarted", async () => {
@@ -163,14 +219,26 @@ describe("provisioning the simulated nodes", () => {
                 ]),
             );
         const before = snapshot();
-        const again = await provision(run);
-        writeLog(again, run, path.join(ROOT, ".cache/e2e/second-run.log"));
-        expect(again.failed).toEqual([]);
+        const from = nowS();
+        await sleepS(1.1); // journal times are whole seconds: keep the snapshot's own logins out of the window
+        const again = await pulumi(E2E, ["up", "--yes", "--skip-preview", "--expect-no-changes"], { timeoutMs: 10 * 60_000 });
+        log("second-up", again);
+        await sleepS(1.1);
+        const to = nowS() - 1;
+        expect({ code: again.code, output: again.code === 0 ? "" : tail(again) }).toEqual({ code: 0, output: "" });
+        expect(again.stdout).not.toMatch(/[~+-] \d+ (updated|created|deleted|replaced)/);
+        // From outside: no node's sshd accepted a single login during the second up, so no step ran.
+        expect(loginsBetween(from, to)).toEqual(Object.fromEntries(NODES.map((n) => [n, 0])));
         expect(snapshot()).toEqual(before);
-        // Nothing was written or restarted: no step logged a change.
-        const changes = again.steps.flatMap((s) => s.stderr.split("\n").filter((l) => /\] (wrote|removed|installing|created|.*\(re\)started|restarted)/.test(l)));
-        expect(changes).toEqual([]);
-    }, 600_000);
+    }, 900_000);
+
+    it("counts logins (the no-op check above can fail): a step run in the window is seen", () => {
+        const from = nowS();
+        mustOnNode("worker-2", "true");
+        const counted = loginsBetween(from - 1, nowS() + 1);
+        expect(counted["worker-2"]).toBeGreaterThanOrEqual(1);
+        expect(counted.ingress).toBeGreaterThanOrEqual(1); // the jump host sees the hop too
+    });
 });
 
 describe("the registry mirror on the ingress", () => {
@@ -263,43 +331,40 @@ function makeOciImage(dir: string): string {
 describe("a node added to the config", () => {
     // worker-3 is in the config but has no simulated machine: it is also the unreachable node.
     const worker3 = { name: "worker-3", role: "agent", mac: "02:50:69:64:00:7c", ip: "172.30.100.124", internet: false };
-    let grown: ProgramRun;
-    let rerun: ProvisionReport;
+    let changes: ReturnType<typeof previewSteps>;
+    let grown: EngineResult;
 
     beforeAll(async () => {
         // Its host key, pinned inline as a real board's would be (no machine will ever present it).
         const keyFile = path.join(scratchDir("worker-3"), "key");
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
         const hostKey = fs.readFileSync(`${keyFile}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
-        const nodes = [...(stackConfig("dev")["picluster:nodes"] as object[]), { ...worker3, hostKey }];
+        const nodes = [...(readStackFile("dev").config["picluster:nodes"] as object[]), { ...worker3, hostKey }];
         // Few, short dials: an unreachable node must fail within a bounded time.
-        const overrides: Record<string, unknown> = { ...simOverrides(), "picluster:nodes": nodes };
-        (overrides["picluster:ssh"] as Record<string, unknown>).dialErrorLimit = 3;
-        grown = await runProgram("dev", overrides);
-        // What the engine would do: run only steps whose command changed, and new steps.
-        rerun = await provision(grown, {
-            only: (step) => {
-                const before = run.resources.find((r) => r.name === step.name);
-                return before === undefined || before.inputs.create !== step.inputs.create;
-            },
-        });
-        writeLog(rerun, grown, path.join(ROOT, ".cache/e2e/add-node.log"));
-    }, 600_000);
+        const ssh = { ...(simConfig()["picluster:ssh"] as object), dialErrorLimit: 3 };
+        configure({ "picluster:nodes": nodes, "picluster:ssh": ssh });
+        const preview = await pulumiOk(E2E, ["preview", "--json"], { timeoutMs: 5 * 60_000 });
+        changes = previewSteps(preview.stdout).filter((st) => st.op !== "same");
+        grown = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
+        log("add-node-up", grown);
+    }, 900_000);
 
-    it("re-runs only the node-list step (dnsmasq) on the existing nodes, and provisions only the new node", () => {
-        const ran = rerun.steps.map((s) => s.name);
-        expect(ran.filter((n) => !n.startsWith("worker-3-"))).toEqual(["ingress-dnsmasq"]);
-        expect(ran.filter((n) => n.startsWith("worker-3-")).length).toBeGreaterThan(5);
-        expect(rerun.steps.find((s) => s.name === "ingress-dnsmasq")!.status).toBe("ok");
+    it("the engine plans to re-run only the node-list step (dnsmasq) on the existing nodes, and to create the new node's steps", () => {
+        const existing = changes.filter((st) => !st.name.startsWith("worker-3"));
+        expect(existing.map((st) => [st.op, st.name])).toEqual([["update", "ingress-dnsmasq"]]);
+        const added = changes.filter((st) => st.name.startsWith("worker-3"));
+        expect(added.length).toBeGreaterThan(5);
+        expect(added.filter((st) => st.op !== "create")).toEqual([]);
     });
 
-    it("an unreachable node fails with a clear error naming it, within a bounded time, and the others finish", () => {
-        const failed = rerun.failed.map((f) => f.name);
-        expect(failed).toEqual(["worker-3-prereqs"]);
-        expect(rerun.failed[0].error).toMatch(/^could not reach 172\.30\.100\.124 \(3 dials\)/);
-        expect(rerun.failed[0].node).toBe("worker-3");
-        expect(rerun.steps.filter((s) => s.node === "worker-3" && s.name !== "worker-3-prereqs").every((s) => s.status === "skipped")).toBe(true);
-        expect(rerun.wallMs).toBeLessThan(120_000);
+    it("an unreachable node fails with an error naming it, within a bounded time, and the others finish", () => {
+        expect(grown.code).not.toBe(0);
+        const out = `${grown.stdout}\n${grown.stderr}`;
+        expect(out).toMatch(/worker-3-prereqs/);
+        expect(out).toMatch(/172\.30\.100\.124/);
+        expect(out).toMatch(/ingress-dnsmasq\s+updated/);
+        expect(out).not.toMatch(/worker-3-(?!prereqs)[a-z-]+\s+(created|creating failed)/);
+        expect(grown.ms).toBeLessThan(180_000);
     });
 
     it("a fresh DHCP client with the node's MAC gets its static IP, and node names resolve through the ingress", () => {
@@ -321,5 +386,31 @@ describe("a node added to the config", () => {
         } finally {
             sh(`ip netns del ${ns}; ip link del pcl-e2e-v0 2>/dev/null || true`);
         }
+    });
+});
+
+describe("pulumi destroy", () => {
+    let destroyed: EngineResult;
+    beforeAll(async () => {
+        configure(); // back to the four nodes that exist
+        destroyed = await pulumi(E2E, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
+        log("destroy", destroyed);
+    }, 900_000);
+
+    it("removes every step's changes from the nodes and empties the stack", async () => {
+        expect({ code: destroyed.code, output: destroyed.code === 0 ? "" : tail(destroyed) }).toEqual({ code: 0, output: "" });
+        const state = JSON.parse((await pulumiOk(E2E, ["stack", "export"])).stdout);
+        expect((state.deployment.resources ?? []).filter((r: { type: string }) => r.type === "command:remote:Command")).toEqual([]);
+        for (const node of ["worker-1", "worker-2"]) {
+            expect(onNode(node, "systemctl is-active k3s-agent").stdout.trim()).not.toBe("active");
+            expect(mustOnNode(node, "ls /etc/rancher/k3s 2>/dev/null || true").trim()).toBe("");
+            expect(onNode(node, "nft list table inet picluster_airgap").status).not.toBe(0);
+        }
+        expect(onNode("control", "systemctl is-active k3s").stdout.trim()).not.toBe("active");
+        expect(mustOnNode("ingress", "ls /etc/dnsmasq.d/picluster.conf 2>/dev/null || true").trim()).toBe("");
+    });
+
+    it("leaves the database's data directory on its node", () => {
+        expect(mustOnNode(settings.database.node, `test -d ${settings.database.hostPath} && echo kept`).trim()).toBe("kept");
     });
 });

@@ -1,0 +1,22 @@
+/**
+ * The stacks the project's own scripts run with the engine, and where their state
+ * lives. All on local file backends in git-ignored folders.
+ */
+import * as path from "path";
+import { EngineStack, ROOT } from "./engine";
+
+/**
+ * The dev stack, as `npm run dev` and `npm run pulumi` run it. Its passphrase is
+ * documented, not secret: it guards only the simulated nodes' key.
+ */
+export const DEV_STACK: EngineStack = {
+    name: "dev",
+    stateDir: path.join(ROOT, ".pulumi-state"),
+    passphrase: "picluster-dev",
+    configFile: path.join(ROOT, ".cache/dev/Pulumi.dev.yaml"),
+};
+
+/** The dev stack's plain-text stand-ins for secrets that nothing on the simulated nodes uses. */
+export const DEV_PLACEHOLDER_SECRETS: Readonly<Record<string, string>> = {
+    "picluster:googleClientSecret": "dev-not-a-secret",
+};
