@@ -48,8 +48,8 @@ export class AgentNode extends pulumi.ComponentResource {
             K3S_ASSET: k3sAsset(settings.k3s.arch),
             ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
             K3S_CONFIG: renderK3sConfig(settings, node),
-            K3S_TOKEN: args.token,
         };
+        const k3sSecrets = { K3S_TOKEN: args.token };
         const install = remoteStep(
             `${name}-k3s-install`,
             {
@@ -57,6 +57,7 @@ export class AgentNode extends pulumi.ComponentResource {
                 user,
                 script: "k3s",
                 vars: k3sVars,
+                secretVars: k3sSecrets,
                 removeScript: "k3s-remove",
                 dependsOn: [base, args.ingressReady, args.serverK3s],
                 createOnly: true,
@@ -77,7 +78,7 @@ export class AgentNode extends pulumi.ComponentResource {
         );
         const upgrade = remoteStep(
             `${name}-k3s-upgrade`,
-            { connection, user, script: "k3s", vars: k3sVars, dependsOn: [drain] },
+            { connection, user, script: "k3s", vars: k3sVars, secretVars: k3sSecrets, dependsOn: [drain] },
             this,
         );
         this.ready = remoteStep(

@@ -48,8 +48,23 @@ export interface RenderedScript {
     readonly hash: string;
 }
 
-/** Render a step script with its inputs. Pure apart from reading the script file. */
-export function renderScript(name: string, vars: ScriptVars): RenderedScript {
+/**
+ * Lines that read secret inputs from standard input, one line each in the given
+ * order: a secret never appears in the command text, which any local user can read
+ * from /proc while the step runs and which the provider repeats in its errors.
+ */
+export function stdinReads(names: readonly string[]): string[] {
+    return names.map((n) => {
+        if (!/^[A-Z][A-Z0-9_]*$/.test(n)) throw new Error(`secret input name ${JSON.stringify(n)}: expected an upper-case shell variable name`);
+        return `IFS= read -r ${n} || { echo "\${STEP}: ${n} expected on standard input" >&2; exit 1; }`;
+    });
+}
+
+/**
+ * Render a step script with its inputs. `stdinNames` are secret inputs the script
+ * reads from standard input (see `stdinReads`). Pure apart from reading the script file.
+ */
+export function renderScript(name: string, vars: ScriptVars, stdinNames: readonly string[] = []): RenderedScript {
     const source = readScript(name);
     if (!INLINE_MARKER.test(source)) {
         throw new Error(`provisioning/scripts/${name}.sh must source lib.sh with '. ./lib.sh # picluster:inline'`);
@@ -59,7 +74,7 @@ export function renderScript(name: string, vars: ScriptVars): RenderedScript {
         .split("\n")
         .filter((line) => !line.startsWith("#!"))
         .join("\n");
-    const script = ["#!/usr/bin/env bash", "set -euo pipefail", shellAssignments({ STEP: name, ...vars }), body].join("\n");
+    const script = ["#!/usr/bin/env bash", "set -euo pipefail", shellAssignments({ STEP: name, ...vars }), ...stdinReads(stdinNames), body].join("\n");
     return { script, hash: sha256(script) };
 }
 

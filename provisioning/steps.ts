@@ -46,6 +46,11 @@ export interface StepArgs {
     /** Script under provisioning/scripts/ (without .sh) that converges the node. */
     readonly script: string;
     readonly vars?: StepVars;
+    /**
+     * Secret inputs (the K3s token): sent on the step's standard input, one line each,
+     * never in its command text or environment. A change re-runs the step.
+     */
+    readonly secretVars?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Script that undoes the step on `pulumi destroy`. */
     readonly removeScript?: string;
     readonly removeVars?: StepVars;
@@ -60,9 +65,24 @@ export interface StepArgs {
 }
 
 /** Render a script with inputs that may be Outputs; the result is secret when any input is. */
-export function renderStepCommand(script: string, vars: StepVars, user: string): pulumi.Output<string> {
+export function renderStepCommand(script: string, vars: StepVars, user: string, stdinNames: readonly string[] = []): pulumi.Output<string> {
     return pulumi.all(vars as Record<string, pulumi.Input<string | number | boolean>>).apply((resolved) =>
-        remoteCommand(renderScript(script, resolved as ScriptVars), user),
+        remoteCommand(renderScript(script, resolved as ScriptVars, stdinNames), user),
+    );
+}
+
+/** The standard input that carries a step's secret inputs, in name order; always a secret. */
+export function secretStdin(secretVars: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string> {
+    const names = Object.keys(secretVars).sort();
+    return pulumi.secret(
+        pulumi.all(names.map((n) => secretVars[n])).apply((values) =>
+            values
+                .map((v, i) => {
+                    if (/[\r\n]/.test(v)) throw new Error(`secret input ${names[i]}: expected one line, got a value with a line break`);
+                    return `${v}\n`;
+                })
+                .join(""),
+        ),
     );
 }
 
@@ -72,7 +92,8 @@ export function remoteStep(name: string, args: StepArgs, parent: pulumi.Resource
         name,
         {
             connection: args.connection,
-            create: renderStepCommand(args.script, args.vars ?? {}, args.user),
+            create: renderStepCommand(args.script, args.vars ?? {}, args.user, Object.keys(args.secretVars ?? {}).sort()),
+            stdin: args.secretVars ? secretStdin(args.secretVars) : undefined,
             delete: args.removeScript ? renderStepCommand(args.removeScript, args.removeVars ?? {}, args.user) : undefined,
             // Stream step logs unless the step reads a secret.
             logging: args.secretOutput ? "none" : "stdoutAndStderr",
@@ -82,7 +103,7 @@ export function remoteStep(name: string, args: StepArgs, parent: pulumi.Resource
             parent,
             dependsOn: args.dependsOn,
             additionalSecretOutputs: args.secretOutput ? ["stdout"] : undefined,
-            ignoreChanges: args.createOnly ? ["create"] : undefined,
+            ignoreChanges: args.createOnly ? ["create", "stdin"] : undefined,
             customTimeouts: { create: "30m", update: "30m", delete: "15m" },
         },
     );

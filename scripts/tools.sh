@@ -120,6 +120,11 @@ timed() { # label cmd...
 			return 1
 		fi
 		log "$label: $(awk -F': ' '/Elapsed/ { t = $2 } /Maximum resident/ { m = $2 } END { printf "%s wall, peak RSS %d MiB", t, m / 1024 }' "$tlog")"
+		# For bench/engine.bench.ts: wall seconds and peak RSS of every build step.
+		awk -F': ' -v when="$(date -u +%FT%TZ)" -v what="$label" '
+			/Elapsed/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
+			/Maximum resident/ { m = $2 }
+			END { printf "%s\t%s\t%.1f\t%d\n", when, what, s, m / 1024 }' "$tlog" >>"$cache/timings.tsv"
 		rm -f "$tlog"
 	else
 		"$@" >&2
@@ -318,6 +323,7 @@ build_recipe() { # name recipe version version-var binary [version-prefix]
 	src="$cache/src/$name-$ver"
 	rm -rf "$src"
 	mkdir -p "$src"
+	local t0=$SECONDS
 	where="$(cd "$src" && "$recipe" "$ver")" || die "preparing $name $ver failed"
 	read -r dir pkg <<<"$where"
 	local tmp
@@ -330,6 +336,7 @@ build_recipe() { # name recipe version version-var binary [version-prefix]
 	fi
 	rm -rf "$out" "$src"
 	mv "$tmp" "$out"
+	printf '%s\t%s\t%d\t-\n' "$(date -u +%FT%TZ)" "$name $ver (all steps)" $((SECONDS - t0)) >>"$cache/timings.tsv"
 	find "$cache/bin" -mindepth 1 -maxdepth 1 -type d -name "$name-v*" ! -name "${out##*/}" \
 		-exec rm -rf {} +
 	echo "$out"

@@ -2,7 +2,8 @@
 # Install or upgrade K3s (server or agent) from the ingress's artifacts, the
 # airgapped way: INSTALL_K3S_SKIP_DOWNLOAD with a verified binary. Does nothing
 # when the pinned version runs with this config already.
-# Inputs: STEP K3S_ROLE K3S_VERSION K3S_ASSET ARTIFACT_URL K3S_CONFIG K3S_TOKEN
+# Inputs: STEP K3S_ROLE K3S_VERSION K3S_ASSET ARTIFACT_URL K3S_CONFIG
+# Secret inputs (standard input): K3S_TOKEN
 . ./lib.sh # picluster:inline
 
 case "$K3S_ROLE" in

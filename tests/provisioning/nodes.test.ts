@@ -1,5 +1,6 @@
 import { dependencyNames, chainOf, stepsOf } from "../helpers/graph";
-import { MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig } from "../helpers/program";
+import { MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig, TEST_SECRETS, withPlatform } from "../helpers/program";
+import { secretNeedles } from "../../harness/engine";
 
 let pi: ProgramRun;
 let dev: ProgramRun;
@@ -87,7 +88,7 @@ describe("ServerNode and AgentNode", () => {
     });
 
     it("first install is create-only; later changes converge through the upgrade chain", () => {
-        expect(pi.byName("worker-1-k3s-install").opts.ignoreChanges).toEqual(["create"]);
+        expect(pi.byName("worker-1-k3s-install").opts.ignoreChanges).toEqual(["create", "stdin"]);
         expect(pi.byName("worker-1-k3s-upgrade").opts.ignoreChanges ?? []).toEqual([]);
     });
 
@@ -118,13 +119,29 @@ describe("ServerNode and AgentNode", () => {
         expect(scriptOf(read.inputs.create)).toContain("\nAPI_URL='https://192.168.100.121:6443'\n");
     });
 
-    it("pass the cluster token only inside secret inputs", () => {
+    it("pass the cluster token on standard input only, as a secret, never in command text", () => {
         const token = `${MOCK_SECRETS.randomPrefix}-control-token`;
         const holders = pi.ofType("command:remote:Command").filter((r) => JSON.stringify(r.inputs).includes(token));
         expect(holders.map((r) => r.name).sort()).toEqual(
             ["control-k3s", ...[1, 2, 3, 4, 5, 6].flatMap((i) => [`worker-${i}-k3s-install`, `worker-${i}-k3s-upgrade`])].sort(),
         );
-        for (const r of holders) expect(r.secretInputs).toContain("create");
+        for (const r of holders) {
+            expect({ step: r.name, stdin: r.inputs.stdin, secret: r.secretInputs.includes("stdin") }).toEqual({ step: r.name, stdin: `${token}\n`, secret: true });
+            expect(r.inputs.create).toContain("IFS= read -r K3S_TOKEN");
+        }
+    });
+});
+
+describe.each(["pi-cluster", "dev"])("the %s stack's command texts", (stack) => {
+    it("hold no secret value: config secrets and generated ones reach a node only on standard input", async () => {
+        const run = await runProgram(stack, withPlatform(stack));
+        const needles = [...Object.values(TEST_SECRETS).flatMap(secretNeedles), MOCK_SECRETS.randomPrefix, MOCK_SECRETS.tunnelToken];
+        const commands = run.resources.filter((r) => r.type.startsWith("command:"));
+        expect(commands.length).toBeGreaterThan(20);
+        const leaks = commands.flatMap((r) =>
+            ["create", "update", "delete", "environment", "triggers"].filter((k) => r.inputs[k] !== undefined && needles.some((n) => JSON.stringify(r.inputs[k]).includes(n))).map((k) => `${r.name}.${k}`),
+        );
+        expect(leaks).toEqual([]);
     });
 });
 

@@ -142,8 +142,9 @@ describe("shellcheck", () => {
                 .filter((v) => /^[A-Z][A-Z0-9_]*$/.test(v) && v !== "STEP")
                 .map((v) => [v, "value"]),
         );
+        const secrets = (fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8").match(/^# Secret inputs \(standard input\): (.*)$/m)?.[1] ?? "").split(/\s+/).filter(Boolean);
         const file = path.join(tmpDir(), `${name}.sh`);
-        fs.writeFileSync(file, renderScript(name, vars).script);
+        fs.writeFileSync(file, renderScript(name, vars, secrets).script);
         const result = spawnSync("shellcheck", [file], { encoding: "utf8" });
         expect(result.error).toBeUndefined();
         expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
