@@ -124,20 +124,21 @@ export function readStackFile(stack: string): { config: Record<string, unknown>;
 
 /**
  * Write a generated stack config file: the tracked `Pulumi.<base>.yaml`'s config with
- * `overrides` on top (an override of `undefined` removes the key). The secrets
- * salt is kept from the file being replaced (the state's secrets were encrypted
- * with it), else taken from the base when `saltFromBase`, else left for
- * `pulumi stack init` to make.
+ * `overrides` on top (an override of `undefined` removes the key). From the file
+ * being replaced it keeps the secrets already set in it (`secure:` values) and the
+ * salt they were encrypted with; a new file takes the base's salt when
+ * `saltFromBase`, else leaves it for `pulumi stack init` to make.
  */
 export function writeStackConfig(file: string, base: string, overrides: Record<string, unknown>, opts: { saltFromBase?: boolean } = {}): void {
     const tracked = readStackFile(base);
-    const config: Record<string, unknown> = { ...tracked.config };
+    const previous = fs.existsSync(file) ? ((YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown>; encryptionsalt?: string }) : {};
+    const secrets = Object.entries(previous.config ?? {}).filter(([, v]) => typeof v === "object" && v !== null && "secure" in v);
+    const config: Record<string, unknown> = { ...tracked.config, ...Object.fromEntries(secrets) };
     for (const [k, v] of Object.entries(overrides)) {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
-    let salt: string | undefined;
-    if (fs.existsSync(file)) salt = (YAML.parse(fs.readFileSync(file, "utf8")) as { encryptionsalt?: string } | null)?.encryptionsalt;
+    let salt = previous.encryptionsalt;
     salt ??= opts.saltFromBase ? tracked.encryptionsalt : undefined;
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const header = `# Generated from Pulumi.${base}.yaml by harness/engine.ts; not tracked. Do not edit.\n`;
