@@ -15,8 +15,8 @@ import * as path from "path";
 import { promisify } from "util";
 import { buildPlan, LoadPlan } from "../loadtest/plan";
 import { loadLoadTable } from "../loadtest/profiles";
-import { startStandin } from "../tests/fixtures/standin";
-import { loadgenBinary, readLoadOutputs } from "../tests/helpers/loadgen";
+import { startStandin } from "../harness/standin";
+import { loadgenBinary, readLoadOutputs } from "../harness/loadgen";
 
 const run = promisify(execFile);
 

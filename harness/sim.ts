@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { createHash } from "crypto";
+import { spawnSync } from "child_process";
 import { ROOT, readStackFile } from "./engine";
 
 export const SIM_DIR = path.join(ROOT, ".cache/sim");
@@ -43,4 +44,91 @@ export function placeK3sFixtures(version = devK3sVersion()): string {
     fs.writeFileSync(path.join(releases, "sha256sum-amd64.txt"), `${sha}  k3s\n${"0".repeat(64)}  k3s-airgap-images-amd64.tar\n`);
     fs.copyFileSync(path.join(__dirname, "fixtures/install.sh"), path.join(install, "install.sh"));
     return sha;
+}
+
+/** A simulated node as sim/up.sh describes it in .cache/sim/nodes.json. */
+export interface SimNode {
+    readonly name: string;
+    readonly role: string;
+    readonly lanIp: string;
+    readonly sshHost: string;
+    readonly jumpHost: string | null;
+}
+
+export function simNodes(): SimNode[] {
+    return JSON.parse(fs.readFileSync(path.join(SIM_DIR, "nodes.json"), "utf8")) as SimNode[];
+}
+
+/** ssh arguments that reach a node as provisioning does: the nodes' key, pinned host keys, the jump host. */
+export function simSshArgs(node: string): string[] {
+    const target = simNodes().find((n) => n.name === node);
+    if (!target) throw new Error(`no simulated node ${JSON.stringify(node)} (sim/nodes.tsv)`);
+    const common = [
+        "-i", path.join(SIM_DIR, "ssh/id_ed25519"),
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", `UserKnownHostsFile=${path.join(SIM_DIR, "known_hosts")}`,
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=10",
+        "-o", "LogLevel=ERROR",
+    ];
+    if (target.jumpHost === null) return [...common, `root@${target.sshHost}`];
+    const jump = ["ssh", ...common, "-W", "%h:%p", `root@${target.jumpHost}`].join(" ");
+    return [...common, "-o", `ProxyCommand=${jump}`, `root@${target.sshHost}`];
+}
+
+/** Run a command on a simulated node over SSH (bounded). */
+export function onNode(node: string, command: string, timeoutMs = 60_000): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("ssh", [...simSshArgs(node), "--", command], { encoding: "utf8", timeout: timeoutMs });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function mustOnNode(node: string, command: string): string {
+    const r = onNode(node, command);
+    if (r.status !== 0) throw new Error(`${node}: '${command}' failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+}
+
+/**
+ * SSH logins each node's sshd accepted from `fromS` up to (not including) `toS`,
+ * in host epoch seconds (the nodes share the host's clock). A step the engine runs
+ * is one login on its node (and one on the ingress, its jump host).
+ */
+export function loginsBetween(fromS: number, toS: number, nodes = simNodes().map((n) => n.name)): Record<string, number> {
+    return Object.fromEntries(
+        nodes.map((n) => [n, Number(mustOnNode(n, `journalctl -u ssh --no-pager -q --since=@${fromS} --until=@${toS} | grep -c 'Accepted publickey' || true`).trim())]),
+    );
+}
+
+/** Whether any simulated node is running (its supervisor is alive). */
+export function simRunning(): boolean {
+    const run = path.join(SIM_DIR, "run");
+    if (!fs.existsSync(run)) return false;
+    return fs
+        .readdirSync(run)
+        .filter((f) => f.endsWith(".supervisor.pid"))
+        .some((f) => {
+            const pid = Number(fs.readFileSync(path.join(run, f), "utf8").trim());
+            try {
+                return pid > 0 && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("supervise.sh");
+            } catch {
+                return false;
+            }
+        });
+}
+
+/**
+ * Why the simulated nodes are not free for a run that boots them afresh: they are up
+ * and the user's dev stack (npm run dev) has resources on them. Undefined when free.
+ */
+export function devStackOnSim(stateDir = path.join(ROOT, ".pulumi-state")): string | undefined {
+    const state = path.join(stateDir, ".pulumi/stacks/picluster/dev.json");
+    if (!simRunning() || !fs.existsSync(state)) return undefined;
+    const resources = (JSON.parse(fs.readFileSync(state, "utf8")) as { checkpoint?: { latest?: { resources?: unknown[] } } }).checkpoint?.latest?.resources ?? [];
+    if (resources.length <= 1) return undefined;
+    return (
+        `the simulated nodes are running the dev stack that npm run dev provisioned (${resources.length} resources in ${path.relative(ROOT, state)}); ` +
+        "this run would boot them afresh. Free them first: npm run pulumi -- destroy --yes && sudo npm run sim:down (or set PICLUSTER_SIM_TAKEOVER=1 to take them over)"
+    );
 }

@@ -20,7 +20,7 @@ import {
     renderTimesyncdConf,
 } from "../../provisioning/render";
 import { EngineResult, EngineStack, ensureStack, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles, setSecrets, writeStackConfig } from "../../harness/engine";
-import { devK3sVersion, placeK3sFixtures, SIM_DIR, simConfig, simPrivateKey } from "../../harness/sim";
+import { devK3sVersion, devStackOnSim, loginsBetween, mustOnNode, onNode, placeK3sFixtures, simConfig, simPrivateKey } from "../../harness/sim";
 import { testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
@@ -49,50 +49,13 @@ function log(name: string, r: EngineResult): void {
 /** The last lines of a command's output, for a failure message. */
 const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-30).join("\n");
 
-/** ssh arguments that reach a node as provisioning does: pinned host keys, through the ingress as jump host. */
-function sshArgs(node: string): string[] {
-    const dir = scratchDir("ssh");
-    const key = path.join(dir, "id");
-    fs.writeFileSync(key, simPrivateKey(), { mode: 0o600 });
-    const common = [
-        "-i", key,
-        "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", `UserKnownHostsFile=${path.join(SIM_DIR, "known_hosts")}`,
-        "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=10",
-        "-o", "LogLevel=ERROR",
-    ];
-    const target = settings.nodes.find((n) => n.name === node)!;
-    if (target.role === "ingress") return [...common, `root@${target.sshHost}`];
-    const jump = ["ssh", ...common, "-W", "%h:%p", `root@${settings.ingress.sshHost}`].join(" ");
-    return [...common, "-o", `ProxyCommand=${jump}`, `root@${target.ip}`];
-}
-
-/** Run a command on a node the way provisioning reaches it (jump host, pinned keys). */
-function onNode(node: string, command: string): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("ssh", [...sshArgs(node), "--", command], { encoding: "utf8", timeout: 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function mustOnNode(node: string, command: string): string {
-    const r = onNode(node, command);
-    if (r.status !== 0) throw new Error(`${node}: '${command}' failed (${r.status}): ${r.stderr}`);
-    return r.stdout;
-}
-
-/** SSH logins each node's sshd accepted between two host times (the nodes share the host's clock). */
-function loginsBetween(fromS: number, toS: number): Record<string, number> {
-    return Object.fromEntries(
-        NODES.map((n) => [n, Number(mustOnNode(n, `journalctl -u ssh --no-pager -q --since=@${fromS} --until=@${toS} | grep -c 'Accepted publickey' || true`).trim())]),
-    );
-}
-
 const nowS = () => Math.floor(Date.now() / 1000);
 const sleepS = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 beforeAll(async () => {
+    // The nodes have fixed names: never take down the ones npm run dev provisioned for the user.
+    const busy = devStackOnSim();
+    if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`e2e: ${busy}`);
     // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
     execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit", timeout: 300_000 });
     fs.rmSync(E2E.stateDir, { recursive: true, force: true });
@@ -230,14 +193,14 @@ describe("provisioning the simulated nodes", () => {
         expect({ code: again.code, output: again.code === 0 ? "" : tail(again) }).toEqual({ code: 0, output: "" });
         expect(again.stdout).not.toMatch(/[~+-] \d+ (updated|created|deleted|replaced)/);
         // From outside: no node's sshd accepted a single login during the second up, so no step ran.
-        expect(loginsBetween(from, to)).toEqual(Object.fromEntries(NODES.map((n) => [n, 0])));
+        expect(loginsBetween(from, to, NODES)).toEqual(Object.fromEntries(NODES.map((n) => [n, 0])));
         expect(snapshot()).toEqual(before);
     }, 900_000);
 
     it("counts logins (the no-op check above can fail): a step run in the window is seen", () => {
         const from = nowS();
         mustOnNode("worker-2", "true");
-        const counted = loginsBetween(from - 1, nowS() + 1);
+        const counted = loginsBetween(from - 1, nowS() + 1, NODES);
         expect(counted["worker-2"]).toBeGreaterThanOrEqual(1);
         expect(counted.ingress).toBeGreaterThanOrEqual(1); // the jump host sees the hop too
     });

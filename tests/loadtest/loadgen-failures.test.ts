@@ -7,7 +7,7 @@
 import { buildPlan } from "../../loadtest/plan";
 import { loadLoadTable } from "../../loadtest/profiles";
 import { loadgenBinary, runLoad } from "../helpers/loadgen";
-import { Standin, startStandin } from "../fixtures/standin";
+import { Standin, startStandin } from "../../harness/standin";
 
 const table = loadLoadTable();
 let standin: Standin;

@@ -6,7 +6,7 @@
 import { buildPlan, plannedDurationS, plannedRequests } from "../../loadtest/plan";
 import { loadLoadTable, ProfileName } from "../../loadtest/profiles";
 import { expectedStarts, LoadRun, loadgenBinary, runLoad } from "../helpers/loadgen";
-import { Standin, startStandin } from "../fixtures/standin";
+import { Standin, startStandin } from "../../harness/standin";
 
 const table = loadLoadTable();
 let standin: Standin;

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { FLOWSHEET_PATH, loadFlowsheet } from "../../../loadtest/runner/flowsheet";
 import { cpuMillicores, deploymentFrom, hpaFrom, memoryBytes, parseKubeconfig, podUsageFrom, sampleRows, unsettledReasons } from "../../../loadtest/runner/kube";
 import { hasQdisc, netemCommands, routeInterface } from "../../../loadtest/runner/netem";
-import { deployment, hpa, podMetrics } from "../../fixtures/standin";
+import { deployment, hpa, podMetrics } from "../../../harness/standin";
 
 describe("client validity", () => {
     const stat = (user: number, idle: number) => `cpu  ${user} 0 0 ${idle} 0 0 0 0 0 0\ncpu0 1 2 3 4\n`;

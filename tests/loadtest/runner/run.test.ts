@@ -13,7 +13,7 @@ import { parseRunArgs } from "../../../loadtest/runner/args";
 import { loadFlowsheet } from "../../../loadtest/runner/flowsheet";
 import { KubeClient, parseKubeconfig } from "../../../loadtest/runner/kube";
 import { runExperiment, RunContext, RunSummary } from "../../../loadtest/runner/run";
-import { deployment, hpa, Standin, standinKubeconfig, startStandin } from "../../fixtures/standin";
+import { deployment, hpa, Standin, standinKubeconfig, startStandin } from "../../../harness/standin";
 import { loadgenBinary, readCsv } from "../../helpers/loadgen";
 import { ROOT } from "../../helpers/program";
 import { scratchDir } from "../../helpers/tmp";
