@@ -18,12 +18,15 @@ export function simPrivateKey(): string {
 
 /**
  * Plain config overrides that point the dev stack at the running simulated nodes:
- * the host keys sim/up.sh pinned, and dial limits long enough to ride out the
- * cgroup reboot (a Pi takes as long).
+ * the host keys sim/up.sh pinned (by absolute path, for any working directory), and
+ * dial limits that ride out the cgroup reboot with room to spare on a busy machine
+ * (seen: up to 16 dials of about 3 s) yet give up on a node that is not there
+ * within about two minutes. Changing them later would change every step's
+ * connection, and so re-run every step.
  */
 export function simConfig(): Record<string, unknown> {
     return {
-        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM_DIR, "known_hosts"), dialErrorLimit: 90, perDialTimeout: 5 },
+        "picluster:ssh": { user: "root", knownHostsFile: path.join(SIM_DIR, "known_hosts"), dialErrorLimit: 40, perDialTimeout: 5 },
     };
 }
 
