@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ipInRange, ipToInt, parseCidr, cidrContains } from "./lib/net";
+import { ipInRange, ipToInt, parseCidr, cidrContains, cidrsOverlap } from "./lib/net";
 import { Experiment, loadCatalog } from "./experiments/catalog";
 import * as s from "./schema/stack";
 
@@ -77,6 +77,11 @@ export function formatIssue(root: string, issue: z.core.$ZodIssue): string[] {
                 return [problem(key, `one of ${u.options.map((o) => JSON.stringify(o)).join(", ")}`, obj?.[u.discriminator])];
             }
             return [problem(key, "one of the documented forms", input)];
+        }
+        case "invalid_key": {
+            // A record key that failed its schema: report that schema's own "expected" text.
+            const inner = (issue as { issues?: { message: string }[] }).issues ?? [];
+            return [problem(key, inner.map((i) => i.message).join("; ") || "a valid key", input)];
         }
         default:
             // refine()/regex() issues carry our own "expected" text as their message.
@@ -219,6 +224,45 @@ export function validateInventory(nodes: readonly s.NodeSpec[], network: s.Netwo
     }
 }
 
+/** K3s's own address ranges: its defaults, or the ones `k3s.serverArgs` sets. */
+export function k3sCidrs(serverArgs: readonly string[]): { cluster: string; service: string } {
+    const flag = (name: string) => serverArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    return { cluster: flag("--cluster-cidr") ?? "10.42.0.0/16", service: flag("--service-cidr") ?? "10.43.0.0/16" };
+}
+
+/** The LAN must be a sensible size and must not overlap K3s's pod or service addresses. */
+export function validateSubnet(network: s.NetworkSettings, k3s: s.K3sSettings, problems: string[]): void {
+    const subnet = parseCidr(network.subnet);
+    if (!subnet) return;
+    if (subnet.prefix < 16 || subnet.prefix > 30) {
+        problems.push(problem(`${NAMESPACE}:network.subnet`, "a prefix from /16 to /30", network.subnet));
+    }
+    const ranges = k3sCidrs(k3s.serverArgs);
+    for (const [what, cidr] of [["pod", ranges.cluster], ["service", ranges.service]] as const) {
+        const other = parseCidr(cidr);
+        if (!other) {
+            problems.push(problem(`${NAMESPACE}:k3s.serverArgs`, `a ${what} CIDR like 10.42.0.0/16`, cidr));
+        } else if (cidrsOverlap(subnet, other)) {
+            problems.push(problem(`${NAMESPACE}:network.subnet`, `a subnet that does not overlap K3s's ${what} addresses (${cidr})`, network.subnet));
+        }
+    }
+}
+
+/** Ports the ingress itself listens on or K3s needs: no mirror or artifact server may take them. */
+export const RESERVED_PORTS: Readonly<Record<number, string>> = { 22: "sshd", 53: "dnsmasq", 67: "dnsmasq (DHCP)", 123: "ntpsec", 6443: "the K3s API", 10250: "the kubelet" };
+
+/** Mirror instances and the artifact server each need a port of their own on the ingress. */
+export function validatePorts(mirror: s.MirrorSettings, k3s: s.K3sSettings, problems: string[]): void {
+    const taken = new Map<number, string>(Object.entries(RESERVED_PORTS).map(([p, who]) => [Number(p), who]));
+    const claim = (key: string, port: number) => {
+        const holder = taken.get(port);
+        if (holder !== undefined) problems.push(problem(key, `a port not used by ${holder}`, port));
+        else taken.set(port, key);
+    };
+    claim(`${NAMESPACE}:k3s.artifactPort`, k3s.artifactPort);
+    mirror.upstreams.forEach((u, i) => claim(`${NAMESPACE}:mirror.upstreams[${i}].port`, u.port));
+}
+
 /** Cross-key rules of one scaling policy; `key` is where it came from. */
 export function validateScalingPolicy(key: string, policy: s.ScalingPolicy, problems: string[]): void {
     switch (policy.mode) {
@@ -289,6 +333,8 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
     if (p.tunnel?.enabled) requireSecret(raw, SECRET_KEYS.cloudflareApiToken, problems);
 
     if (p.nodes && p.network) validateInventory(p.nodes, p.network, problems);
+    if (p.network && p.k3s) validateSubnet(p.network, p.k3s, problems);
+    if (p.mirror && p.k3s) validatePorts(p.mirror, p.k3s, problems);
 
     // Host keys: pinned inline, or looked up in ssh.knownHostsFile.
     let known: Map<string, string> | undefined;

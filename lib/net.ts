@@ -50,3 +50,9 @@ export function ipInRange(ip: string, start: string, end: string): boolean {
     const n = ipToInt(ip);
     return n >= ipToInt(start) && n <= ipToInt(end);
 }
+
+/** Whether two subnets share any address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+    const end = (c: Cidr) => c.network + 2 ** (32 - c.prefix);
+    return a.network < end(b) && b.network < end(a);
+}

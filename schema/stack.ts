@@ -4,7 +4,7 @@
  *
  * Only shape lives here (types, formats, ranges, defaults). Rules that relate
  * one key to another (an IP inside the subnet, one ingress, the database on a
- * K3s node, ...) live in `validate.ts`.
+ * K3s node, ...) live in `config.ts`.
  */
 import { z } from "zod";
 import { isIPv4, isMac, parseCidr } from "../lib/net";
@@ -36,6 +36,54 @@ const quantityMem = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, { error: "a memory qu
 const k3sVersion = z.string().regex(/^v1\.\d+\.\d+\+k3s\d+$/, { error: "a pinned K3s version like v1.32.5+k3s1" });
 const port = z.number().int().min(1).max(65535);
 
+/** Directories a data path must not be in: the OS's, and what the K3s uninstall deletes. */
+export const SYSTEM_PATHS = ["/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/proc", "/sys", "/dev", "/run", "/var/lib/rancher", "/var/lib/kubelet"] as const;
+const isNormalAbsolute = (p: string) => p.startsWith("/") && p !== "/" && !p.endsWith("/") && !/\/\/|\/\.\.?(\/|$)/.test(p);
+const underAny = (p: string, dirs: readonly string[]) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+const dataPath = z.string().refine((p) => isNormalAbsolute(p) && !underAny(p, SYSTEM_PATHS), {
+    error: `an absolute, normalised path outside ${SYSTEM_PATHS.join(", ")} (the K3s uninstall deletes the last two)`,
+});
+const hostOrIp = z
+    .string()
+    .refine((s) => isIPv4(s) || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(s), {
+        error: "a host name or IPv4 address",
+    });
+/** Kernel command-line flags the program may add: the cgroup switches K3s needs, nothing else. */
+export const CGROUP_FLAG_KEYS = ["cgroup_memory", "cgroup_enable", "cgroup_disable", "swapaccount", "systemd.unified_cgroup_hierarchy"] as const;
+const cgroupFlag = z.string().refine((f) => new RegExp(`^(${CGROUP_FLAG_KEYS.join("|").replace(/\./g, "\\.")})=[a-z0-9_]+$`).test(f), {
+    error: `key=value with a key of ${CGROUP_FLAG_KEYS.join(", ")} and a plain value`,
+});
+/** Kubernetes label key: an optional DNS-subdomain prefix and a name. */
+const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelKey = z.string().refine(
+    (k) => {
+        const [prefix, name, ...rest] = k.includes("/") ? k.split("/") : ["", k];
+        if (rest.length > 0 || !labelName.test(name ?? "")) return false;
+        if (prefix === "") return true;
+        return prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix) && prefix !== "node-role.kubernetes.io";
+    },
+    { error: "a Kubernetes label key ([prefix/]name, name up to 63 characters); node-role.kubernetes.io/ is K3s's own" },
+);
+const labelValue = z.string().refine((v) => v === "" || labelName.test(v), { error: "a Kubernetes label value (up to 63 of A-Z a-z 0-9 - _ .)" });
+/** Flags of `k3s server` that the program sets itself, or that would break what it guarantees. */
+export const OWNED_SERVER_FLAGS: Readonly<Record<string, string>> = {
+    "--write-kubeconfig-mode": "the program keeps the kubeconfig root-only (0600)",
+    "--token": "the cluster token is generated and passed on standard input",
+    "--token-file": "the cluster token is generated and passed on standard input",
+    "--agent-token": "the cluster token is generated and passed on standard input",
+    "--disable-network-policy": "the platform's NetworkPolicies would silently stop applying",
+    "--node-ip": "set from nodes[].ip",
+    "--node-name": "set from nodes[].name",
+};
+const serverArg = z
+    .string()
+    .regex(/^--[a-z0-9-]+(=.*)?$/, { error: "'--flag' or '--flag=value'" })
+    .refine((a) => !(a.split("=")[0] in OWNED_SERVER_FLAGS), {
+        error: (i) => `a flag the program does not own (${String(i.input).split("=")[0]}: ${OWNED_SERVER_FLAGS[String(i.input).split("=")[0]]})`,
+    });
+/** Namespaces the platform must not be deployed into. */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
 export const nodeSchema = z.strictObject({
     /** Host name; also the Kubernetes node name. */
     name: hostLabel,
@@ -50,7 +98,7 @@ export const nodeSchema = z.strictObject({
     /** Pinned SSH host key (`ssh-keyscan -t ed25519 <ip>`). Optional only when `ssh.knownHostsFile` has it. */
     hostKey: hostKey.optional(),
     /** Extra Kubernetes node labels (K3s nodes only). */
-    labels: z.record(z.string(), z.string()).default({}),
+    labels: z.record(labelKey, labelValue).default({}),
 });
 
 export const sshSchema = z.strictObject({
@@ -79,9 +127,13 @@ export const networkSchema = z.strictObject({
 });
 
 export const prereqsSchema = z.strictObject({
-    cmdlinePath: z.string().startsWith("/").default("/boot/firmware/cmdline.txt"),
+    /** The kernel command line on the boot partition. @default /boot/firmware/cmdline.txt */
+    cmdlinePath: z
+        .string()
+        .refine((p) => isNormalAbsolute(p) && p.startsWith("/boot/"), { error: "a normalised path under /boot/" })
+        .default("/boot/firmware/cmdline.txt"),
     /** Flags K3s needs on Raspberry Pi OS. */
-    cgroupFlags: z.array(z.string().regex(/^[a-z_]+=\S+$/)).default(["cgroup_memory=1", "cgroup_enable=memory"]),
+    cgroupFlags: z.array(cgroupFlag).min(1).default(["cgroup_memory=1", "cgroup_enable=memory"]),
 });
 
 export const k3sSchema = z.strictObject({
@@ -94,7 +146,7 @@ export const k3sSchema = z.strictObject({
     /** Port on the ingress that serves the artifacts to the airgapped nodes. @default 8088 */
     artifactPort: port.default(8088),
     /** Extra `k3s server` flags, one per element. */
-    serverArgs: z.array(z.string().regex(/^--[a-z0-9-]+(=.*)?$/, { error: "'--flag' or '--flag=value'" })).default([]),
+    serverArgs: z.array(serverArg).default([]),
 });
 
 export const mirrorSchema = z.strictObject({
@@ -114,7 +166,7 @@ export const mirrorSchema = z.strictObject({
 
 export const ntpSchema = z.strictObject({
     /** Servers the ingress's ntpsec follows; the other nodes follow the ingress. */
-    upstreamServers: z.array(z.string().min(1)).min(1),
+    upstreamServers: z.array(hostOrIp).min(1),
 });
 
 export const zerotierSchema = z.strictObject({
@@ -185,7 +237,9 @@ export const platformSchema = z.strictObject({
      * Kubernetes API runs there). @default true
      */
     enabled: z.boolean().default(true),
-    namespace: hostLabel.default("ahuora"),
+    namespace: hostLabel
+        .refine((n) => !(RESERVED_NAMESPACES as readonly string[]).includes(n), { error: `a namespace of its own (not ${RESERVED_NAMESPACES.join(", ")})` })
+        .default("ahuora"),
     domains: z.strictObject({ frontend: dnsName, api: dnsName, auth: dnsName }),
     images: z.strictObject({
         django: image,
@@ -207,7 +261,7 @@ export const databaseSchema = z.strictObject({
     node: hostLabel,
     size: quantityMem.default("5Gi"),
     /** Host directory on `node` backing the local PersistentVolume. */
-    hostPath: z.string().startsWith("/").default("/var/lib/picluster/postgres"),
+    hostPath: dataPath.default("/var/lib/picluster/postgres"),
     name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("ahuora"),
     user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("ahuora"),
     pool: z

@@ -96,9 +96,40 @@ describe("parseStackConfig", () => {
         ["a DHCP pool outside the subnet", (v) => (v["picluster:network"].dhcpRange.end = "172.30.101.10"), 'picluster:network.dhcpRange.end: expected an address inside 172.30.100.0/24, got "172.30.101.10"'],
         ["a missing host key", (v) => { v["picluster:ssh"] = { ...v["picluster:ssh"], knownHostsFile: undefined }; }, "picluster:nodes[0].hostKey: expected a pinned SSH host key (inline, or in ssh.knownHostsFile), got nothing (the key is not set)"],
         ["an unreadable known_hosts file", (v) => (v["picluster:ssh"].knownHostsFile = "/nonexistent/known_hosts"), 'picluster:ssh.knownHostsFile: expected a readable known_hosts file, got "/nonexistent/known_hosts (ENOENT'],
+        // Inputs that would lose data or break the node (security review, issue #12).
+        ...["/", "/var/lib/rancher/postgres", "/var/lib/kubelet/pg", "/etc/pg", "relative/pg", "/srv/../etc/pg", "/srv/pg/"].map(
+            (p): [string, (v: Values) => void, string] => [`database.hostPath ${p}`, (v) => (v["picluster:database"].hostPath = p), `picluster:database.hostPath: expected an absolute, normalised path outside /etc, /usr, /bin, /sbin, /lib, /boot, /proc, /sys, /dev, /run, /var/lib/rancher, /var/lib/kubelet (the K3s uninstall deletes the last two), got ${JSON.stringify(p)}`],
+        ),
+        ["a /8 subnet", (v) => { v["picluster:network"].subnet = "172.0.0.0/8"; }, 'picluster:network.subnet: expected a prefix from /16 to /30, got "172.0.0.0/8"'],
+        ["a subnet inside K3s's pod range", (v) => { v["picluster:network"] = { ...v["picluster:network"], subnet: "10.42.7.0/24", dhcpRange: { start: "10.42.7.200", end: "10.42.7.250" } }; nodes(v).forEach((n, i) => (n.ip = `10.42.7.${10 + i}`)); }, "picluster:network.subnet: expected a subnet that does not overlap K3s's pod addresses (10.42.0.0/16), got \"10.42.7.0/24\""],
+        ["a service CIDR over the LAN", (v) => (v["picluster:k3s"].serverArgs = ["--service-cidr=172.30.0.0/16"]), "picluster:network.subnet: expected a subnet that does not overlap K3s's service addresses (172.30.0.0/16), got \"172.30.100.0/24\""],
+        ["an NTP server with option text", (v) => (v["picluster:ntp"].upstreamServers = ["pool.ntp.org\nrestrict default"]), 'picluster:ntp.upstreamServers[0]: expected a host name or IPv4 address, got "pool.ntp.org\\nrestrict default"'],
+        ["a cmdline outside /boot", (v) => (v["picluster:prereqs"] = { cmdlinePath: "/etc/shadow" }), 'picluster:prereqs.cmdlinePath: expected a normalised path under /boot/, got "/etc/shadow"'],
+        ["an init= flag", (v) => (v["picluster:prereqs"] = { cgroupFlags: ["init=/bin/sh"] }), 'picluster:prereqs.cgroupFlags[0]: expected key=value with a key of cgroup_memory, cgroup_enable, cgroup_disable, swapaccount, systemd.unified_cgroup_hierarchy and a plain value, got "init=/bin/sh"'],
+        ["a glob in a cgroup flag", (v) => (v["picluster:prereqs"] = { cgroupFlags: ["cgroup_enable=*"] }), 'picluster:prereqs.cgroupFlags[0]: expected key=value with a key of'],
+        ["a server flag the program owns", (v) => (v["picluster:k3s"].serverArgs = ["--write-kubeconfig-mode=644"]), 'picluster:k3s.serverArgs[0]: expected a flag the program does not own (--write-kubeconfig-mode: the program keeps the kubeconfig root-only (0600)), got "--write-kubeconfig-mode=644"'],
+        ["a token in server flags", (v) => (v["picluster:k3s"].serverArgs = ["--token=abc"]), "picluster:k3s.serverArgs[0]: expected a flag the program does not own (--token: the cluster token is generated and passed on standard input)"],
+        ["network policies off", (v) => (v["picluster:k3s"].serverArgs = ["--disable-network-policy"]), "picluster:k3s.serverArgs[0]: expected a flag the program does not own (--disable-network-policy: the platform's NetworkPolicies would silently stop applying)"],
+        ["two mirrors on one port", (v) => (v["picluster:mirror"].upstreams[1].port = 5000), "picluster:mirror.upstreams[1].port: expected a port not used by picluster:mirror.upstreams[0].port, got 5000"],
+        ["a mirror on port 53", (v) => (v["picluster:mirror"].upstreams[2].port = 53), "picluster:mirror.upstreams[2].port: expected a port not used by dnsmasq, got 53"],
+        ["a mirror on the artifact port", (v) => (v["picluster:mirror"].upstreams[0].port = 8088), "picluster:mirror.upstreams[0].port: expected a port not used by picluster:k3s.artifactPort, got 8088"],
+        ["the artifact server on the K3s API port", (v) => (v["picluster:k3s"].artifactPort = 6443), "picluster:k3s.artifactPort: expected a port not used by the K3s API, got 6443"],
+        ["a node-role label", (v) => (nodes(v)[2].labels = { "node-role.kubernetes.io/worker": "true" }), "picluster:nodes[2].labels.node-role.kubernetes.io/worker: expected a Kubernetes label key ([prefix/]name, name up to 63 characters); node-role.kubernetes.io/ is K3s's own"],
+        ["a label value with a space", (v) => (nodes(v)[2].labels = { zone: "rack one" }), 'picluster:nodes[2].labels.zone: expected a Kubernetes label value (up to 63 of A-Z a-z 0-9 - _ .), got "rack one"'],
+        ["the platform in kube-system", (v) => (v["picluster:platform"].namespace = "kube-system"), 'picluster:platform.namespace: expected a namespace of its own (not default, kube-system, kube-public, kube-node-lease), got "kube-system"'],
     ])("rejects %s", (_, mutate, message) => {
         const problems = problemsOf(() => parseWith("dev", mutate));
         expect(problems).toContainEqual(expect.stringContaining(message));
+    });
+
+    it("accepts labels with a prefix, K3s CIDRs moved off the LAN, and a data path under /srv", () => {
+        const s = parseWith("dev", (v) => {
+            nodes(v)[2].labels = { "picluster.io/pool": "fs", zone: "rack-1" };
+            v["picluster:k3s"].serverArgs = ["--cluster-cidr=10.52.0.0/16", "--service-cidr=10.53.0.0/16"];
+            v["picluster:database"].hostPath = "/srv/picluster/postgres";
+        });
+        expect(s.nodes[2].labels).toEqual({ "picluster.io/pool": "fs", zone: "rack-1" });
+        expect(s.database.hostPath).toBe("/srv/picluster/postgres");
     });
 
     it("lists every problem in one message, and never echoes a secret", () => {
