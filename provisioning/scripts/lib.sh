@@ -6,18 +6,28 @@ set -euo pipefail
 log() { printf '[%s] %s\n' "${STEP:-picluster}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# A write past a file-size limit fails with EFBIG instead of killing the step
+# with SIGXFSZ, so write_file can report it.
+trap '' XFSZ
+
 # write_file PATH MODE CONTENT: install CONTENT (plus a trailing newline) at PATH.
 # Returns 0 when the file changed, 1 when it already had this content.
+# Callers test it (`if write_file ...`), and bash suspends errexit inside a test,
+# so every step here is checked explicitly: a failed write (a full disk) stops the
+# step with a message and leaves the old file in place, never a truncated one.
 write_file() {
     local path=$1 mode=$2 content=$3 tmp
     if [ -f "$path" ] && printf '%s\n' "$content" | cmp -s - "$path"; then
         return 1
     fi
-    mkdir -p "$(dirname "$path")"
-    tmp=$(mktemp "${path}.XXXXXX")
-    printf '%s\n' "$content" >"$tmp"
-    chmod "$mode" "$tmp"
-    mv -f "$tmp" "$path"
+    mkdir -p "$(dirname "$path")" || die "cannot create $(dirname "$path")"
+    tmp=$(mktemp "${path}.XXXXXX") || die "cannot create a temporary file next to $path"
+    if ! printf '%s\n' "$content" >"$tmp" || ! printf '%s\n' "$content" | cmp -s - "$tmp"; then
+        rm -f "$tmp"
+        die "could not write $path (disk full?); the old file is left as it was"
+    fi
+    chmod "$mode" "$tmp" || { rm -f "$tmp"; die "cannot set mode $mode on $tmp"; }
+    mv -f "$tmp" "$path" || { rm -f "$tmp"; die "cannot move $tmp to $path"; }
     log "wrote $path"
     return 0
 }

@@ -108,6 +108,18 @@ describe("lib.sh", () => {
         expect(fs.statSync(file).mode & 0o777).toBe(0o640);
     });
 
+    it("write_file stops the step when the write fails (file size limit), and leaves the old file in place", () => {
+        const file = path.join(tmpDir(), "conf");
+        fs.writeFileSync(file, "old=1\n");
+        // GIVEN a limit of 1 KiB per file, WHEN a step writes 8 KiB inside an `if`, THEN it fails loudly.
+        const r = spawnSync("bash", ["-c", `. '${lib}'\nulimit -f 1\nif write_file '${file}' 0644 "$(head -c 8192 /dev/zero | tr '\\0' a)"; then echo changed; fi\necho after`], { encoding: "utf8" });
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toContain(`could not write ${file} (disk full?); the old file is left as it was`);
+        expect(fs.readFileSync(file, "utf8")).toBe("old=1\n");
+        expect(fs.readdirSync(path.dirname(file))).toEqual(["conf"]); // no temporary file left behind
+    });
+
     it("wait_for gives up after its bound with a clear message", () => {
         expect(() => bash("wait_for 'the impossible' 1 false")).toThrow(/timed out after 1s waiting for the impossible/);
     });
