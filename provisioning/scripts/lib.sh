@@ -32,6 +32,14 @@ write_file() {
     return 0
 }
 
+# backup_once PATH: keep PATH's original as PATH.picluster-orig, made on the first
+# change only, so that undoing restores what was there before the program came,
+# not an intermediate version.
+backup_once() {
+    [ -e "$1.picluster-orig" ] && return 0
+    cp -p "$1" "$1.picluster-orig" || die "cannot back up $1"
+}
+
 # remove_file PATH: returns 0 when something was removed.
 remove_file() {
     if [ -e "$1" ]; then

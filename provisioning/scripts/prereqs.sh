@@ -36,14 +36,16 @@ fi
 [ -f "$CMDLINE_PATH" ] || die "${CMDLINE_PATH} not found: is this Raspberry Pi OS (bookworm)?"
 cmdline=$(head -n1 "$CMDLINE_PATH")
 updated=$cmdline
+set -f # the flags are words, never globs
 for flag in $CGROUP_FLAGS; do
     case " $updated " in
         *" $flag "*) ;;
         *) updated="$updated $flag" ;;
     esac
 done
+set +f
 if [ "$updated" != "$cmdline" ]; then
-    cp -p "$CMDLINE_PATH" "${CMDLINE_PATH}.picluster-orig"
+    backup_once "$CMDLINE_PATH"
     write_file "$CMDLINE_PATH" 0755 "$updated" || true
     log "kernel command line changed; rebooting"
     # Stop accepting SSH first: existing sessions survive (KillMode=process),

@@ -120,6 +120,13 @@ describe("lib.sh", () => {
         expect(fs.readdirSync(path.dirname(file))).toEqual(["conf"]); // no temporary file left behind
     });
 
+    it("backup_once keeps the first original through later changes", () => {
+        const file = path.join(tmpDir(), "cmdline.txt");
+        fs.writeFileSync(file, "console=tty1\n");
+        bash(`backup_once '${file}'; echo 'console=tty1 cgroup_memory=1' >'${file}'; backup_once '${file}'; echo 'console=tty1 cgroup_memory=1 swapaccount=1' >'${file}'`);
+        expect(fs.readFileSync(`${file}.picluster-orig`, "utf8")).toBe("console=tty1\n");
+    });
+
     it("wait_for gives up after its bound with a clear message", () => {
         expect(() => bash("wait_for 'the impossible' 1 false")).toThrow(/timed out after 1s waiting for the impossible/);
     });
