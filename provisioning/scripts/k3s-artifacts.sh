@@ -17,7 +17,7 @@ if ! verified; then
     ensure_pkgs curl
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    fetch() { curl -fsSL --retry 5 --retry-delay 2 --connect-timeout 15 -o "$2" "$1" || die "download failed: $1"; }
+    fetch() { curl -fsSL --retry 5 --retry-delay 2 --connect-timeout 15 --max-time 900 -o "$2" "$1" || die "download failed: $1"; }
     fetch "$CHECKSUM_URL" "${tmp}/${sums}"
     fetch "$BINARY_URL" "${tmp}/${K3S_ASSET}"
     fetch "$INSTALL_URL" "${tmp}/install.sh"

@@ -5,7 +5,7 @@
 # Inputs: STEP NODE_NAME K3S_VERSION
 . ./lib.sh # picluster:inline
 
-kubectl() { /usr/local/bin/k3s kubectl "$@"; }
+kubectl() { /usr/local/bin/k3s kubectl --request-timeout=30s "$@"; }
 current=$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null || true)
 if [ -z "$current" ] || [ "$current" = "$K3S_VERSION" ]; then
     log "${NODE_NAME}: nothing to drain (kubelet '${current:-not registered}')"

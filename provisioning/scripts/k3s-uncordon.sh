@@ -4,7 +4,7 @@
 # Inputs: STEP NODE_NAME K3S_VERSION
 . ./lib.sh # picluster:inline
 
-kubectl() { /usr/local/bin/k3s kubectl "$@"; }
+kubectl() { /usr/local/bin/k3s kubectl --request-timeout=30s "$@"; }
 ready_at_version() {
     [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$K3S_VERSION" ] \
         && kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -x True >/dev/null

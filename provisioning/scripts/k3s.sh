@@ -12,11 +12,16 @@ case "$K3S_ROLE" in
     *) die "K3S_ROLE must be server or agent, got '${K3S_ROLE}'" ;;
 esac
 
-config_changed=false
-if write_file /etc/rancher/k3s/config.yaml 0600 "$K3S_CONFIG"; then config_changed=true; fi
+# "Nothing to do" means: K3s was (re)started with exactly this role, version, config
+# and token. The marker is written only after a successful restart, so a run that
+# wrote the config and then failed (a download that broke) is not mistaken for
+# done on the next try. It holds a hash, never the token.
+marker=/var/lib/picluster/k3s-applied
+want=$(printf '%s\n%s\n%s\n%s\n' "$K3S_ROLE" "$K3S_VERSION" "$K3S_CONFIG" "$K3S_TOKEN" | sha256sum | cut -d' ' -f1)
+write_file /etc/rancher/k3s/config.yaml 0600 "$K3S_CONFIG" || true
 
 installed=$(/usr/local/bin/k3s --version 2>/dev/null | awk 'NR==1 {print $3}' || true)
-if [ "$installed" = "$K3S_VERSION" ] && [ "$config_changed" = false ] && systemctl is-active -q "$unit"; then
+if [ "$installed" = "$K3S_VERSION" ] && [ "$(cat "$marker" 2>/dev/null || true)" = "$want" ] && systemctl is-active -q "$unit"; then
     log "K3s ${K3S_VERSION} ${K3S_ROLE} already running"
     exit 0
 fi
@@ -27,7 +32,7 @@ trap 'rm -rf "$tmp"' EXIT
 sums="sha256sum-${K3S_ASSET#k3s-}.txt"
 [ "$K3S_ASSET" = k3s ] && sums=sha256sum-amd64.txt
 for f in "$K3S_ASSET" install.sh "$sums"; do
-    curl -fsSL --retry 5 --retry-delay 2 --connect-timeout 10 -o "${tmp}/${f}" "${ARTIFACT_URL}/${f}" \
+    curl -fsSL --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 300 -o "${tmp}/${f}" "${ARTIFACT_URL}/${f}" \
         || die "cannot fetch ${ARTIFACT_URL}/${f} from the ingress"
 done
 (cd "$tmp" && grep " ${K3S_ASSET}\$" "$sums" | sha256sum -c --status -) || die "checksum mismatch for ${K3S_ASSET}"
@@ -40,5 +45,6 @@ INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EX
 systemctl restart "$unit"
 wait_for "${unit} to be active" 120 systemctl is-active -q "$unit"
 if [ "$K3S_ROLE" = server ]; then
-    wait_for "the K3s API server" 180 /usr/local/bin/k3s kubectl get --raw /readyz
+    wait_for "the K3s API server" 180 /usr/local/bin/k3s kubectl --request-timeout=10s get --raw /readyz
 fi
+write_file "$marker" 0600 "$want" || true

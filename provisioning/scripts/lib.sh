@@ -62,7 +62,9 @@ ensure_pkgs() {
     for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
     [ "${#missing[@]}" -eq 0 ] && return 0
     log "installing ${missing[*]}"
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+    # Bounded: a stalled mirror fails the step instead of hanging it.
+    local bound=(-o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3)
+    if ! { timeout 900 apt-get "${bound[@]}" update -qq && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get "${bound[@]}" install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
         die "could not install ${missing[*]} on $(hostname): on an airgapped node these packages must be in the OS image"
     fi
 }
