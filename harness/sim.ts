@@ -20,8 +20,8 @@ export function simPrivateKey(): string {
  * Plain config overrides that point the dev stack at the running simulated nodes:
  * the host keys sim/up.sh pinned (by absolute path, for any working directory), and
  * dial limits that ride out the cgroup reboot with room to spare on a busy machine
- * (seen: up to 16 dials of about 3 s) yet give up on a node that is not there
- * within about two minutes. Changing them later would change every step's
+ * (seen: up to 16 dials) yet give up on a node that is not there within about
+ * five minutes (the provider backs off from 3 to 8 s between dials). Changing them later would change every step's
  * connection, and so re-run every step.
  */
 export function simConfig(): Record<string, unknown> {
