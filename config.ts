@@ -365,6 +365,10 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
         }
     }
 
+    if (p.nodes && p.platform?.enabled !== false && !p.nodes.some((n) => n.role !== "ingress" && n.internet)) {
+        problems.push(problem(`${NAMESPACE}:nodes`, "at least one K3s node (server or agent) with internet: true, where OAuth2 Proxy and cloudflared can run", "none"));
+    }
+
     if (p.database && p.nodes) {
         const target = p.nodes.find((n) => n.name === p.database!.node);
         if (!target || target.role === "ingress") {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { AuthSettings, PlatformSettings } from "../schema/stack";
+import { onlyOnNodes } from "./placement";
 import { ScalableWorkload } from "./workload";
 
 export const OAUTH2_PROXY_PORT = 4180;
@@ -13,6 +14,8 @@ export interface AuthArgs {
     readonly image: string;
     readonly clientSecret: pulumi.Input<string>;
     readonly priorityClass: pulumi.Input<string>;
+    /** K3s nodes that reach the internet: OAuth2 Proxy talks to the identity provider. */
+    readonly internetNodes: readonly string[];
 }
 
 /** The parent domain the session cookie is valid for: `.ahuora.org.nz` for all three hosts. */
@@ -85,6 +88,7 @@ export class Auth extends pulumi.ComponentResource {
                 scaling: { mode: "fixed", replicas: 1, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } } },
                 probe: { httpPath: "/ping" },
                 priorityClassName: args.priorityClass,
+                affinity: onlyOnNodes(args.internetNodes),
                 volumes: [{ name: "emails", configMap: { name: emails.metadata.name } }],
                 volumeMounts: [{ name: "emails", mountPath: "/etc/oauth2-proxy/emails", readOnly: true }],
             },

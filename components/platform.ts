@@ -9,6 +9,7 @@ import { Database } from "./database";
 import { Foundation } from "./foundation";
 import { Gateway } from "./gateway";
 import { Monitoring } from "./monitoring";
+import { internetK3sNodes } from "./placement";
 import { Tunnel } from "./tunnel";
 import { ScalableWorkload } from "./workload";
 
@@ -82,6 +83,7 @@ export class Platform extends pulumi.ComponentResource {
         const foundation = new Foundation(`${name}-foundation`, { namespace: platform.namespace }, child);
         const ns = foundation.namespace;
         const pc = foundation.priorityClass;
+        const internetNodes = internetK3sNodes(config.nodes);
         this.namespace = ns;
 
         const db = new Database(
@@ -129,6 +131,7 @@ export class Platform extends pulumi.ComponentResource {
                 image: platform.images.oauth2Proxy,
                 clientSecret: config.secrets.googleClientSecret,
                 priorityClass: pc.auth,
+                internetNodes,
             },
             child,
         );
@@ -157,7 +160,7 @@ export class Platform extends pulumi.ComponentResource {
                     domains: platform.domains,
                     namespace: ns,
                     image: platform.images.cloudflared,
-                    controlNode: config.server.name,
+                    internetNodes,
                     priorityClass: pc.gateway,
                 },
                 child,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import { PlatformSettings, TunnelSettings } from "../schema/stack";
+import { onlyOnNodes } from "./placement";
 import { ScalableWorkload } from "./workload";
 
 type EnabledTunnel = Extract<TunnelSettings, { enabled: true }>;
@@ -26,12 +27,12 @@ export interface TunnelArgs {
     readonly domains: PlatformSettings["domains"];
     readonly namespace: pulumi.Input<string>;
     readonly image: string;
-    /** Name of the control node: cloudflared runs there (it has internet). */
-    readonly controlNode: string;
+    /** K3s nodes that reach the internet: cloudflared runs only there. */
+    readonly internetNodes: readonly string[];
     readonly priorityClass: pulumi.Input<string>;
 }
 
-/** A Cloudflare Tunnel, its routes and DNS, and cloudflared on the control node. */
+/** A Cloudflare Tunnel, its routes and DNS, and cloudflared on a node with the internet. */
 export class Tunnel extends pulumi.ComponentResource {
     public readonly tunnelId: pulumi.Output<string>;
 
@@ -73,7 +74,7 @@ export class Tunnel extends pulumi.ComponentResource {
                 scaling: { mode: "fixed", replicas: 1, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
                 probe: { httpPath: "/ready" },
                 priorityClassName: args.priorityClass,
-                nodeSelector: { "kubernetes.io/hostname": args.controlNode },
+                affinity: onlyOnNodes(args.internetNodes),
                 service: false,
             },
             { parent: this },

@@ -26,6 +26,8 @@ export interface ScalableWorkloadArgs {
     readonly priorityClassName: pulumi.Input<string>;
     /** Pin to nodes by label. @default none */
     readonly nodeSelector?: Readonly<Record<string, string>>;
+    /** Node affinity (see placement.ts). @default none */
+    readonly affinity?: k8s.types.input.core.v1.Affinity;
     /** Extra volumes and where to mount them. @default none */
     readonly volumes?: k8s.types.input.core.v1.Volume[];
     readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
@@ -97,6 +99,7 @@ export class ScalableWorkload extends pulumi.ComponentResource {
                         spec: {
                             priorityClassName: args.priorityClassName,
                             ...(args.nodeSelector ? { nodeSelector: { ...args.nodeSelector } } : {}),
+                            ...(args.affinity ? { affinity: args.affinity } : {}),
                             ...(args.volumes ? { volumes: args.volumes } : {}),
                             containers: [
                                 {

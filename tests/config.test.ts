@@ -116,6 +116,7 @@ describe("parseStackConfig", () => {
         ["the artifact server on the K3s API port", (v) => (v["picluster:k3s"].artifactPort = 6443), "picluster:k3s.artifactPort: expected a port not used by the K3s API, got 6443"],
         ["a node-role label", (v) => (nodes(v)[2].labels = { "node-role.kubernetes.io/worker": "true" }), "picluster:nodes[2].labels.node-role.kubernetes.io/worker: expected a Kubernetes label key ([prefix/]name, name up to 63 characters); node-role.kubernetes.io/ is K3s's own"],
         ["a label value with a space", (v) => (nodes(v)[2].labels = { zone: "rack one" }), 'picluster:nodes[2].labels.zone: expected a Kubernetes label value (up to 63 of A-Z a-z 0-9 - _ .), got "rack one"'],
+        ["no K3s node with the internet", (v) => { v["picluster:platform"].enabled = true; nodes(v).forEach((n) => (n.internet = n.role === "ingress")); }, 'picluster:nodes: expected at least one K3s node (server or agent) with internet: true, where OAuth2 Proxy and cloudflared can run, got "none"'],
         ["the platform in kube-system", (v) => (v["picluster:platform"].namespace = "kube-system"), 'picluster:platform.namespace: expected a namespace of its own (not default, kube-system, kube-public, kube-node-lease), got "kube-system"'],
     ])("rejects %s", (_, mutate, message) => {
         const problems = problemsOf(() => parseWith("dev", mutate));

@@ -36,9 +36,11 @@ describe("Tunnel", () => {
         }
     });
 
-    it("runs cloudflared on the control node with the tunnel token from a Secret", () => {
+    it("runs cloudflared on the control node (the K3s node with the internet) with the tunnel token from a Secret", () => {
         const d = pi.ofType("kubernetes:apps/v1:Deployment").find((x) => x.inputs.metadata.name === "cloudflared")!;
-        expect(d.inputs.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": "control" });
+        expect(d.inputs.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["control"] }] },
+        ]);
         expect(d.inputs.spec.template.spec.priorityClassName).toBe("picluster-gateway");
         expect(d.inputs.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "cloudflared-secret" } }]);
         const s = pi.ofType("kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === "cloudflared-secret")!;
