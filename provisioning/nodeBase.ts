@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ResolvedNode, StackSettings } from "../config";
 import { POSTGRES_UID } from "../lib/postgres";
-import { renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
+import { renderAirgapK3sDropIn, renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
 import { Connection, remoteStep } from "./steps";
 
 export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
@@ -93,7 +93,7 @@ export function k3sNodeBaseSteps(
             connection,
             user,
             script: "airgap",
-            vars: { AIRGAP_RULES: renderAirgapRules(settings.network), AIRGAP_UNIT: renderAirgapUnit() },
+            vars: { AIRGAP_RULES: renderAirgapRules(settings.network, settings.k3s), AIRGAP_UNIT: renderAirgapUnit(), K3S_DROPIN: renderAirgapK3sDropIn() },
             removeScript: "airgap-remove",
             dependsOn: [registries],
         },

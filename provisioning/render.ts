@@ -3,15 +3,13 @@
  * text out. Tests compare their output; the step scripts only install it.
  */
 import * as YAML from "yaml";
-import { ResolvedNode, StackSettings } from "../config";
+import { k3sCidrs, ResolvedNode, StackSettings } from "../config";
 import { parseCidr, netmask } from "../lib/net";
 import { K3sSettings, MirrorUpstream } from "../schema/stack";
 
 const HEADER = "# Managed by Pulumi (picluster). Local edits are overwritten.";
 
 /** Pod and service ranges of K3s (its defaults); the airgap lets the node reach them. */
-export const K3S_CLUSTER_CIDR = "10.42.0.0/16";
-export const K3S_SERVICE_CIDR = "10.43.0.0/16";
 export const K3S_API_PORT = 6443;
 
 export type DnsmasqInput = Pick<StackSettings, "nodes" | "ingress" | "network">;
@@ -157,18 +155,24 @@ export function renderRegistriesYaml(ingress: ResolvedNode, upstreams: readonly 
     return [HEADER, YAML.stringify({ mirrors }).trimEnd()].join("\n");
 }
 
-/** nftables egress rules for a node without internet access. */
-export function renderAirgapRules(network: StackSettings["network"]): string {
+/**
+ * nftables rules for a node without internet access: the node and its pods reach
+ * the LAN (DNS included: the ingress's dnsmasq is the only resolver there) and the
+ * cluster's own pod and service ranges, nothing beyond, IPv6 included. One `nft -f`
+ * transaction replaces the whole table, so there is no moment without rules.
+ */
+export function renderAirgapRules(network: StackSettings["network"], k3s: Pick<K3sSettings, "serverArgs">): string {
+    const { cluster, service } = k3sCidrs(k3s.serverArgs);
     return [
         HEADER,
-        "# Re-applying is atomic: create (no-op if present), delete, then define.",
+        "# Re-applying is atomic: create (no-op if present), delete, then define, in one transaction.",
         "table inet picluster_airgap",
         "delete table inet picluster_airgap",
         "table inet picluster_airgap {",
         "    set allowed_v4 {",
         "        type ipv4_addr",
         "        flags interval",
-        `        elements = { 127.0.0.0/8, ${network.subnet}, ${K3S_CLUSTER_CIDR}, ${K3S_SERVICE_CIDR}, 224.0.0.0/4, 255.255.255.255 }`,
+        `        elements = { 127.0.0.0/8, ${network.subnet}, ${cluster}, ${service}, 224.0.0.0/4, 255.255.255.255 }`,
         "    }",
         "    chain egress {",
         "        type filter hook output priority filter; policy drop;",
@@ -180,15 +184,21 @@ export function renderAirgapRules(network: StackSettings["network"]): string {
         "    }",
         "    chain forward {",
         "        type filter hook forward priority filter; policy accept;",
-        "        # Pods may talk to each other and the LAN, never beyond it.",
+        "        # Pods may talk to each other and the LAN, never beyond it (IPv6 neither).",
         "        ct state established,related accept",
         "        ip daddr @allowed_v4 accept",
-        "        meta nfproto ipv4 counter reject with icmpx type admin-prohibited",
+        "        ip6 daddr { fe80::/10, ff00::/8 } accept",
+        "        counter reject with icmpx type admin-prohibited",
         "    }",
         "}",
     ].join("\n");
 }
 
+/**
+ * The unit that loads the rules at boot. It has no ExecStop: stopping or restarting
+ * it never opens the node, and a reload replaces the rules in one transaction.
+ * Only the step's undo script (destroy) deletes the table.
+ */
 export function renderAirgapUnit(): string {
     return [
         HEADER,
@@ -201,11 +211,16 @@ export function renderAirgapUnit(): string {
         "Type=oneshot",
         "RemainAfterExit=yes",
         "ExecStart=/usr/sbin/nft -f /etc/picluster/airgap.nft",
-        "ExecStop=/usr/sbin/nft delete table inet picluster_airgap",
+        "ExecReload=/usr/sbin/nft -f /etc/picluster/airgap.nft",
         "",
         "[Install]",
         "WantedBy=multi-user.target",
     ].join("\n");
+}
+
+/** Drop-in for the K3s units of an airgapped node: K3s does not run without its rules. */
+export function renderAirgapK3sDropIn(): string {
+    return [HEADER, "[Unit]", "Requires=picluster-airgap.service", "After=picluster-airgap.service"].join("\n");
 }
 
 /** The release asset name of the K3s binary for an architecture. */

@@ -9,7 +9,9 @@ import {
     artifactUrl,
     k3sDownloads,
     parseServerArgs,
+    renderAirgapK3sDropIn,
     renderAirgapRules,
+    renderAirgapUnit,
     renderDnsmasqConf,
     renderK3sConfig,
     renderMirrorConfig,
@@ -164,11 +166,29 @@ describe("K3s", () => {
 });
 
 describe("airgap", () => {
-    const rules = renderAirgapRules(pi.network);
+    const rules = renderAirgapRules(pi.network, pi.k3s);
 
-    it("drops egress beyond the LAN and the cluster's own ranges", () => {
+    it("drops egress beyond the LAN and the cluster's own ranges, IPv6 included", () => {
         expect(rules).toContain("elements = { 127.0.0.0/8, 192.168.100.0/24, 10.42.0.0/16, 10.43.0.0/16, 224.0.0.0/4, 255.255.255.255 }");
         expect(rules).toMatch(/type filter hook output priority filter; policy drop;/);
+        // Forwarded (pod) traffic: the last rule rejects everything not allowed above, v4 and v6 alike.
+        const forward = rules.slice(rules.indexOf("chain forward"));
+        expect(forward).toContain("ip6 daddr { fe80::/10, ff00::/8 } accept");
+        expect(forward.trim().split("\n").slice(-3)[0].trim()).toBe("counter reject with icmpx type admin-prohibited");
+    });
+
+    it("follows K3s's pod and service ranges when serverArgs move them", () => {
+        expect(renderAirgapRules(pi.network, { serverArgs: ["--cluster-cidr=10.52.0.0/16", "--service-cidr=10.53.0.0/16"] })).toContain(
+            "elements = { 127.0.0.0/8, 192.168.100.0/24, 10.52.0.0/16, 10.53.0.0/16, 224.0.0.0/4, 255.255.255.255 }",
+        );
+    });
+
+    it("replaces the rules in one transaction, and the unit never deletes them on stop or restart", () => {
+        expect(rules.split("\n").filter((l) => /^(table|delete table)/.test(l))).toEqual(["table inet picluster_airgap", "delete table inet picluster_airgap", "table inet picluster_airgap {"]);
+        const unit = renderAirgapUnit();
+        expect(unit).toContain("ExecReload=/usr/sbin/nft -f /etc/picluster/airgap.nft");
+        expect(unit).not.toContain("ExecStop");
+        expect(renderAirgapK3sDropIn()).toContain("Requires=picluster-airgap.service\nAfter=picluster-airgap.service");
     });
 
     it("is accepted by the real nft (which does reject a broken ruleset)", () => {
