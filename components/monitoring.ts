@@ -58,6 +58,9 @@ export interface MonitoringArgs {
     readonly namespace?: string;
 }
 
+/** Namespace of the monitoring agents (the chart's release). */
+export const MONITORING_NAMESPACE = "monitoring";
+
 /** Grafana's k8s-monitoring chart (Alloy, kube-state-metrics, node-exporter) shipping to Grafana Cloud. */
 export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -71,7 +74,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 chart: "k8s-monitoring",
                 version: args.settings.chartVersion,
                 repositoryOpts: { repo: K8S_MONITORING_REPO },
-                namespace: args.namespace ?? "monitoring",
+                namespace: args.namespace ?? MONITORING_NAMESPACE,
                 createNamespace: true,
                 values,
                 atomic: true,

@@ -4,12 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { StackConfig } from "../config";
 import { ClusterSettings } from "../schema/stack";
-import { Auth } from "./auth";
+import { Auth, OAUTH2_PROXY_PORT } from "./auth";
 import { Database } from "./database";
 import { Foundation } from "./foundation";
 import { Gateway } from "./gateway";
-import { Monitoring } from "./monitoring";
+import { Monitoring, MONITORING_NAMESPACE } from "./monitoring";
 import { internetK3sNodes } from "./placement";
+import { NetworkPolicies, platformAllows } from "./networkPolicy";
 import { Tunnel } from "./tunnel";
 import { ScalableWorkload } from "./workload";
 
@@ -148,6 +149,18 @@ export class Platform extends pulumi.ComponentResource {
             { ...child, dependsOn: [foundation] },
         );
         this.hosts = gateway.hosts;
+
+        new NetworkPolicies(
+            `${name}-network`,
+            {
+                namespace: ns,
+                allows: platformAllows(
+                    { frontend: FRONTEND_PORT, api: DJANGO_PORT, auth: OAUTH2_PROXY_PORT, idaes: IDAES_PORT },
+                    config.monitoring.enabled ? MONITORING_NAMESPACE : undefined,
+                ),
+            },
+            { ...child, dependsOn: [foundation] },
+        );
 
         if (config.monitoring.enabled) {
             new Monitoring(`${name}-monitoring`, { settings: config.monitoring, token: config.secrets.grafanaCloudToken! }, child);
