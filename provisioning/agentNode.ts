@@ -39,7 +39,7 @@ export class AgentNode extends pulumi.ComponentResource {
         const user = settings.ssh.user;
         const connection = connectionFor(node, settings, args.privateKey);
 
-        const online = bootSteps(name, node, settings, connection, this);
+        const online = bootSteps(name, node, settings, connection, this, [args.ingressReady]);
         const base = k3sNodeBaseSteps(name, node, settings, connection, this, online);
         this.dataDir = dataDirStep(name, node, settings, connection, this, base);
         const k3sVars = {

@@ -35,6 +35,13 @@ export function bootSteps(
     settings: NodeSettings,
     connection: Connection,
     parent: pulumi.Resource,
+    /**
+     * Steps that come first: for every node but the ingress, the ingress's last step.
+     * The ingress serves the node's address, time, images and K3s, and is its jump
+     * host, so it is provisioned first and (the engine deletes in reverse) torn down
+     * last: no node loses its jump host while its own steps are being deleted.
+     */
+    after: pulumi.Input<pulumi.Resource>[] = [],
 ): command.remote.Command {
     const user = settings.ssh.user;
     const prereqs = remoteStep(
@@ -46,6 +53,7 @@ export function bootSteps(
             vars: prereqVars(node, settings),
             removeScript: "prereqs-remove",
             removeVars: { CMDLINE_PATH: settings.prereqs.cmdlinePath },
+            dependsOn: after,
         },
         parent,
     );

@@ -41,7 +41,7 @@ export class ServerNode extends pulumi.ComponentResource {
         const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(token.result);
 
-        const online = bootSteps(name, node, settings, this.connection, this);
+        const online = bootSteps(name, node, settings, this.connection, this, [args.ingressReady]);
         const base = k3sNodeBaseSteps(name, node, settings, this.connection, this, online);
         this.dataDir = dataDirStep(name, node, settings, this.connection, this, base);
         this.k3s = remoteStep(

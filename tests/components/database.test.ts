@@ -66,7 +66,7 @@ describe("Database", () => {
         });
         expect(policies["pgbouncer-from-django-api"].ingress[0].from).toEqual([{ podSelector: { matchLabels: { app: "django-api" } } }]);
         // No other policy opens the database pods to an app (the namespace denies by default; monitoring may scrape every pod).
-        const toDatabase = Object.entries(policies).filter(([, spec]) => ["postgres", "pgbouncer"].includes(spec.podSelector.matchLabels?.app)).map(([n]) => n);
+        const toDatabase = Object.entries(policies).filter(([, spec]) => ["postgres", "pgbouncer"].includes((spec as { podSelector: { matchLabels?: { app?: string } } }).podSelector.matchLabels?.app ?? "")).map(([n]) => n);
         expect(toDatabase.sort()).toEqual(["pgbouncer-from-django-api", "postgres-from-pgbouncer"]);
     });
 });

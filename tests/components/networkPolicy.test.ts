@@ -18,7 +18,7 @@ function paths(run: ProgramRun): [string, string, string, number | undefined][] 
             const rule = p.inputs.spec.ingress[0];
             const peer = rule.from[0];
             const source = peer.podSelector?.matchLabels?.app ?? `${peer.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}${peer.podSelector ? `/${Object.values(peer.podSelector.matchLabels).join(",")}` : ""}`;
-            return [p.inputs.metadata.name, p.inputs.spec.podSelector.matchLabels?.app ?? "*", source, rule.ports?.[0]?.port];
+            return [p.inputs.metadata.name, p.inputs.spec.podSelector.matchLabels?.app ?? "*", source, rule.ports?.[0]?.port] as [string, string, string, number | undefined];
         })
         .sort((a, b) => a[0].localeCompare(b[0]));
 }

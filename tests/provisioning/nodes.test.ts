@@ -57,14 +57,28 @@ describe("ServerNode and AgentNode", () => {
         expect(dev.byName("worker-1-online").inputs.connection).toMatchObject({ host: "172.30.100.122", proxy: { host: "172.30.200.101" } });
     });
 
-    it("provision nodes in parallel: no node waits for another's base steps", () => {
+    it("provision K3s nodes in parallel: no node waits for another's base steps, only for the ingress", () => {
         for (const node of ["control", "worker-1", "worker-2"]) {
             for (const [suffix, step] of stepsOf(pi, node)) {
                 if (["k3s", "k3s-install", "drain", "k3s-upgrade", "uncordon"].includes(suffix)) continue;
                 const foreign = dependencyNames(step).filter((d) => !d.startsWith(`${node}-`));
-                expect({ step: step.name, foreign }).toEqual({ step: step.name, foreign: [] });
+                expect({ step: step.name, foreign }).toEqual({ step: step.name, foreign: suffix === "prereqs" ? ["ingress-k3s-artifacts"] : [] });
             }
         }
+    });
+
+    it("come after every ingress step, so that destroy (the reverse order) removes the ingress, their jump host, last", async () => {
+        // The ingress's last step chains back through all of its steps...
+        const ingressSteps = [...stepsOf(pi, "ingress").keys()].sort();
+        expect(chainOf(pi, "ingress", "k3s-artifacts").sort()).toEqual(ingressSteps);
+        // ...and every other node's chain starts from it.
+        for (const node of ["control", "worker-1", "worker-6"]) {
+            expect({ node, first: dependencyNames(pi.byName(`${node}-prereqs`)) }).toEqual({ node, first: ["ingress-k3s-artifacts"] });
+        }
+        // ZeroTier (often how the operator reaches the ingress) is in that chain too: left last.
+        const zt = await runProgram("pi-cluster", { "picluster:zerotier": { networkId: "8056c2e21c000001" } });
+        expect(chainOf(zt, "ingress", "k3s-artifacts")).toContain("zerotier");
+        expect(dependencyNames(zt.byName("worker-1-prereqs"))).toEqual(["ingress-k3s-artifacts"]);
     });
 
     it("start K3s on the server first, install agents in parallel, and upgrade agents one at a time", () => {
