@@ -16,7 +16,7 @@ export = async () => {
     const privateKey = config.secrets.sshPrivateKey;
 
     const ingress = new IngressNode(config.ingress.name, { settings: config, privateKey });
-    const server = new ServerNode(config.server.name, { settings: config, privateKey, ingressReady: ingress.ready });
+    const server = new ServerNode(config.server.name, { settings: config, privateKey, ingressReady: ingress.ready, artifactSums: ingress.artifactSums });
 
     // Agents install in parallel; upgrades are chained so one agent drains at a time.
     const agents: AgentNode[] = [];
@@ -27,6 +27,7 @@ export = async () => {
                 node,
                 privateKey,
                 ingressReady: ingress.ready,
+                artifactSums: ingress.artifactSums,
                 serverK3s: server.k3s,
                 serverConnection: server.connection,
                 token: server.token,

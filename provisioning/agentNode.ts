@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { StackSettings, ResolvedNode } from "../config";
-import { artifactUrl, k3sAsset, renderK3sConfig } from "./render";
+import { ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
 import { connectionFor, Connection, remoteStep } from "./steps";
 
@@ -10,6 +10,8 @@ export interface AgentNodeArgs {
     readonly node: ResolvedNode;
     readonly privateKey: pulumi.Input<string>;
     readonly ingressReady: pulumi.Resource;
+    /** What the ingress serves, to check downloads against. */
+    readonly artifactSums: pulumi.Input<ArtifactSums>;
     /** The server's K3s step: agents join (and upgrade) after it. */
     readonly serverK3s: pulumi.Resource;
     /** Connection to the server, where drain and uncordon run. */
@@ -48,6 +50,8 @@ export class AgentNode extends pulumi.ComponentResource {
             K3S_ASSET: k3sAsset(settings.k3s.arch),
             ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
             K3S_CONFIG: renderK3sConfig(settings, node),
+            K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
+            INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
         };
         const k3sSecrets = { K3S_TOKEN: args.token };
         const install = remoteStep(

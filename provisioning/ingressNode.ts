@@ -5,6 +5,7 @@ import * as command from "@pulumi/command";
 import { StackSettings } from "../config";
 import {
     ARTIFACT_ROOT,
+    ArtifactSums,
     k3sAsset,
     k3sDownloads,
     renderArtifactUnit,
@@ -13,6 +14,7 @@ import {
     renderMirrorConfig,
     renderMirrorUnit,
     renderMirrorVerifyUnits,
+    parseArtifactSums,
     renderNtpServerConf,
 } from "./render";
 import { bootSteps } from "./nodeBase";
@@ -45,6 +47,8 @@ export class IngressNode extends pulumi.ComponentResource {
     public readonly ready: command.remote.Command;
     /** dnsmasq is serving leases and names. */
     public readonly dns: command.remote.Command;
+    /** Sums of the K3s artifacts the ingress verified and serves; the other nodes check against them. */
+    public readonly artifactSums: pulumi.Output<ArtifactSums>;
 
     constructor(name: string, args: IngressNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:provisioning:IngressNode", name, {}, opts);
@@ -94,6 +98,7 @@ export class IngressNode extends pulumi.ComponentResource {
             beforeArtifacts,
             { ARTIFACT_ROOT },
         );
+        this.artifactSums = this.ready.stdout.apply(parseArtifactSums);
         this.registerOutputs({});
     }
 }

@@ -324,3 +324,23 @@ export function parseServerArgs(args: readonly string[]): Record<string, string 
     }
     return out;
 }
+
+/** The SHA-256 sums of the K3s binary and install.sh that the ingress verified and serves. */
+export interface ArtifactSums {
+    readonly k3s: string;
+    readonly install: string;
+}
+
+/**
+ * Read the sums the ingress's artifacts step prints (`k3s=<hex>` and `install=<hex>`
+ * lines). The airgapped nodes check their downloads against these, passed to them
+ * over SSH by the program, not against a sums file fetched next to the files.
+ */
+export function parseArtifactSums(stdout: string): ArtifactSums {
+    const sum = (key: string) => {
+        const m = new RegExp(`^${key}=([0-9a-f]{64})$`, "m").exec(stdout);
+        if (!m) throw new Error(`ingress k3s-artifacts step: expected a line '${key}=<sha256>' on its output, got ${JSON.stringify(stdout.slice(0, 200))}`);
+        return m[1];
+    };
+    return { k3s: sum("k3s"), install: sum("install") };
+}

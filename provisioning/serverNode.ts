@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { StackSettings } from "../config";
-import { apiUrl, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
+import { apiUrl, ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
 import { connectionFor, Connection, remoteStep } from "./steps";
 
@@ -11,6 +11,8 @@ export interface ServerNodeArgs {
     readonly privateKey: pulumi.Input<string>;
     /** The ingress's last step: mirror, NTP and K3s artifacts are ready. */
     readonly ingressReady: pulumi.Resource;
+    /** What the ingress serves, to check downloads against. */
+    readonly artifactSums: pulumi.Input<ArtifactSums>;
 }
 
 /**
@@ -56,6 +58,8 @@ export class ServerNode extends pulumi.ComponentResource {
                     K3S_ASSET: k3sAsset(settings.k3s.arch),
                     ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
                     K3S_CONFIG: renderK3sConfig(settings, node),
+                    K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
+                    INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
                 },
                 secretVars: { K3S_TOKEN: this.token },
                 removeScript: "k3s-remove",

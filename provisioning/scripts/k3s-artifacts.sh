@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The ingress fetches the pinned K3s binary, its checksums and install.sh once,
 # verifies them, and serves them over HTTP on the LAN to the airgapped nodes.
+# It prints the sums of what it serves (k3s=, install=): the program passes them
+# to the other nodes over SSH, so that a sum never travels with its file.
 # Inputs: STEP K3S_VERSION K3S_ASSET BINARY_URL CHECKSUM_URL INSTALL_URL ARTIFACT_ROOT ARTIFACT_UNIT
 . ./lib.sh # picluster:inline
 
@@ -35,3 +37,4 @@ if write_file /etc/systemd/system/picluster-artifacts.service 0644 "$ARTIFACT_UN
     systemctl restart picluster-artifacts.service
 fi
 ensure_enabled_started picluster-artifacts.service
+printf 'k3s=%s\ninstall=%s\n' "$(sha256sum "${dir}/${K3S_ASSET}" | cut -d' ' -f1)" "$(sha256sum "${dir}/install.sh" | cut -d' ' -f1)"

@@ -2,7 +2,9 @@
 # Install or upgrade K3s (server or agent) from the ingress's artifacts, the
 # airgapped way: INSTALL_K3S_SKIP_DOWNLOAD with a verified binary. Does nothing
 # when the pinned version runs with this config already.
-# Inputs: STEP K3S_ROLE K3S_VERSION K3S_ASSET ARTIFACT_URL K3S_CONFIG
+# The downloads are checked against sums the program passes in (those the ingress
+# verified), never against a sums file fetched from the same server.
+# Inputs: STEP K3S_ROLE K3S_VERSION K3S_ASSET ARTIFACT_URL K3S_CONFIG K3S_SHA256 INSTALL_SHA256
 # Secret inputs (standard input): K3S_TOKEN
 . ./lib.sh # picluster:inline
 
@@ -29,13 +31,12 @@ fi
 ensure_pkgs curl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sums="sha256sum-${K3S_ASSET#k3s-}.txt"
-[ "$K3S_ASSET" = k3s ] && sums=sha256sum-amd64.txt
-for f in "$K3S_ASSET" install.sh "$sums"; do
+for f in "$K3S_ASSET" install.sh; do
     curl -fsSL --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 300 -o "${tmp}/${f}" "${ARTIFACT_URL}/${f}" \
         || die "cannot fetch ${ARTIFACT_URL}/${f} from the ingress"
 done
-(cd "$tmp" && grep " ${K3S_ASSET}\$" "$sums" | sha256sum -c --status -) || die "checksum mismatch for ${K3S_ASSET}"
+printf '%s  %s\n%s  %s\n' "$K3S_SHA256" "${tmp}/${K3S_ASSET}" "$INSTALL_SHA256" "${tmp}/install.sh" | sha256sum -c --status - \
+    || die "checksum mismatch for ${K3S_ASSET} or install.sh from ${ARTIFACT_URL}"
 install -m 0755 "${tmp}/${K3S_ASSET}" /usr/local/bin/k3s
 
 log "installing K3s ${K3S_VERSION} (${K3S_ROLE}; was '${installed:-none}')"

@@ -33,6 +33,9 @@ export const MOCK_SECRETS = {
     randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
 } as const;
 
+/** What the mocks' ingress artifacts step prints: the sums it serves. */
+export const MOCK_ARTIFACT_SUMS = `k3s=${"a".repeat(64)}\ninstall=${"b".repeat(64)}\n`;
+
 export interface Registered {
     readonly type: string;
     readonly name: string;
@@ -148,7 +151,7 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
         case "random:index/randomBytes:RandomBytes":
             return { ...inputs, base64: MOCK_SECRETS.randomBytes, hex: "00" };
         case "command:remote:Command":
-            return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : "", stderr: "" };
+            return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : name.endsWith("-k3s-artifacts") ? MOCK_ARTIFACT_SUMS : "", stderr: "" };
         default:
             return { ...inputs, metadata: inputs.metadata ? { ...inputs.metadata, name: inputs.metadata.name ?? name } : undefined };
     }

@@ -1,5 +1,5 @@
 import { dependencyNames, chainOf, stepsOf } from "../helpers/graph";
-import { MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig, TEST_SECRETS, withPlatform } from "../helpers/program";
+import { MOCK_ARTIFACT_SUMS, MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig, TEST_SECRETS, withPlatform } from "../helpers/program";
 import { secretNeedles } from "../../harness/engine";
 
 let pi: ProgramRun;
@@ -131,6 +131,16 @@ describe("ServerNode and AgentNode", () => {
         expect(read.inputs.logging).toBe("none");
         expect(read.opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout"]));
         expect(scriptOf(read.inputs.create)).toContain("\nAPI_URL='https://192.168.100.121:6443'\n");
+    });
+
+    it("check K3s downloads against the sums the ingress verified, passed to them by the program", () => {
+        const [k3s, install] = MOCK_ARTIFACT_SUMS.trim().split("\n").map((l) => l.split("=")[1]);
+        for (const step of ["control-k3s", "worker-1-k3s-install", "worker-1-k3s-upgrade"]) {
+            const create = pi.byName(step).inputs.create as string;
+            // The value sits in quotes (themselves quoted for `bash -c`): skip them.
+            const quoted = (name: string) => new RegExp(`${name}=\\W*([0-9a-f]{64})`).exec(create)?.[1];
+            expect({ step, k3s: quoted("K3S_SHA256"), install: quoted("INSTALL_SHA256") }).toEqual({ step, k3s, install });
+        }
     });
 
     it("pass the cluster token on standard input only, as a secret, never in command text", () => {

@@ -9,6 +9,7 @@ import {
     artifactUrl,
     k3sDownloads,
     parseServerArgs,
+    parseArtifactSums,
     renderAirgapK3sDropIn,
     renderAirgapRules,
     renderAirgapUnit,
@@ -196,5 +197,15 @@ describe("airgap", () => {
         const check = (text: string) => () => execFileSync("nft", ["-c", "-f", tmpFile("airgap.nft", text)], { stdio: "pipe" });
         expect(check(rules)).not.toThrow();
         expect(check(rules.replace("ip daddr @allowed_v4 accept", "ip daddr @missing_set accept"))).toThrow();
+    });
+});
+
+describe("parseArtifactSums", () => {
+    it("reads the sums the ingress prints, and refuses output without them", () => {
+        const k = "1".repeat(64);
+        const i = "2".repeat(64);
+        expect(parseArtifactSums(`[k3s-artifacts] fetched\nk3s=${k}\ninstall=${i}\n`)).toEqual({ k3s: k, install: i });
+        expect(() => parseArtifactSums(`k3s=${k}\n`)).toThrow("ingress k3s-artifacts step: expected a line 'install=<sha256>' on its output");
+        expect(() => parseArtifactSums("k3s=nothex\ninstall=x\n")).toThrow("expected a line 'k3s=<sha256>'");
     });
 });
