@@ -291,7 +291,7 @@ export function validateScalingPolicy(key: string, policy: s.ScalingPolicy, prob
 }
 
 const CONFIG_SCHEMAS = {
-    nodes: z.array(s.nodeSchema).min(2),
+    nodes: z.array(s.nodeSchema).min(2).max(s.LIMITS.nodes),
     ssh: s.sshSchema.default(s.sshSchema.parse({})),
     network: s.networkSchema,
     prereqs: s.prereqsSchema.default(s.prereqsSchema.parse({})),

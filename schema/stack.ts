@@ -23,7 +23,7 @@ const hostLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
 const hostKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/, {
     error: "an SSH public host key like 'ssh-ed25519 AAAA...' (no comment)",
 });
-const url = z.string().regex(/^https?:\/\/[^\s'"]+$/, { error: "an http(s) URL" });
+const url = z.string().max(512).regex(/^https?:\/\/[^\s'"]+$/, { error: "an http(s) URL" });
 /** Container image with a pinned tag or digest: never `latest`, never untagged. */
 const image = z
     .string()
@@ -35,6 +35,15 @@ const quantityCpu = z.string().regex(/^\d+(\.\d+)?m?$/, { error: "a CPU quantity
 const quantityMem = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, { error: "a memory quantity like 512Mi or 5Gi" });
 const k3sVersion = z.string().regex(/^v1\.\d+\.\d+\+k3s\d+$/, { error: "a pinned K3s version like v1.32.5+k3s1" });
 const port = z.number().int().min(1).max(65535);
+
+/**
+ * Upper bounds on lists that end up in a step's command text. A command reaches the
+ * node as one argument of `sh -c`, which the kernel caps at 128 KiB (MAX_ARG_STRLEN);
+ * within these bounds every command stays far below that (a test renders the largest
+ * config they allow), so an oversized config is refused here, key named, instead of
+ * failing on a node with E2BIG.
+ */
+export const LIMITS = { nodes: 250, labelsPerNode: 32, upstreamDns: 8, cgroupFlags: 8, serverArgs: 64, mirrors: 32, ntpServers: 16 } as const;
 
 /** Directories a data path must not be in: the OS's, and what the K3s uninstall deletes. */
 export const SYSTEM_PATHS = ["/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/proc", "/sys", "/dev", "/run", "/var/lib/rancher", "/var/lib/kubelet"] as const;
@@ -77,7 +86,8 @@ export const OWNED_SERVER_FLAGS: Readonly<Record<string, string>> = {
 };
 const serverArg = z
     .string()
-    .regex(/^--[a-z0-9-]+(=.*)?$/, { error: "'--flag' or '--flag=value'" })
+    .max(256)
+    .regex(/^--[a-z0-9-]+(=[^'"\\\n\r]*)?$/, { error: "'--flag' or '--flag=value' (no quotes, backslashes or line breaks)" })
     .refine((a) => !(a.split("=")[0] in OWNED_SERVER_FLAGS), {
         error: (i) => `a flag the program does not own (${String(i.input).split("=")[0]}: ${OWNED_SERVER_FLAGS[String(i.input).split("=")[0]]})`,
     });
@@ -98,7 +108,10 @@ export const nodeSchema = z.strictObject({
     /** Pinned SSH host key (`ssh-keyscan -t ed25519 <ip>`). Optional only when `ssh.knownHostsFile` has it. */
     hostKey: hostKey.optional(),
     /** Extra Kubernetes node labels (K3s nodes only). */
-    labels: z.record(labelKey, labelValue).default({}),
+    labels: z
+        .record(labelKey, labelValue)
+        .refine((l) => Object.keys(l).length <= LIMITS.labelsPerNode, { error: `at most ${LIMITS.labelsPerNode} labels` })
+        .default({}),
 });
 
 export const sshSchema = z.strictObject({
@@ -121,7 +134,7 @@ export const networkSchema = z.strictObject({
     /** Local DNS domain served by dnsmasq. */
     domain: dnsName,
     /** Resolvers dnsmasq forwards to. */
-    upstreamDns: z.array(ipv4).min(1),
+    upstreamDns: z.array(ipv4).min(1).max(LIMITS.upstreamDns),
     /** LAN interface name on every node. */
     interface: z.string().regex(/^[a-z0-9]+$/, { error: "an interface name like eth0" }).default("eth0"),
 });
@@ -133,7 +146,7 @@ export const prereqsSchema = z.strictObject({
         .refine((p) => isNormalAbsolute(p) && p.startsWith("/boot/"), { error: "a normalised path under /boot/" })
         .default("/boot/firmware/cmdline.txt"),
     /** Flags K3s needs on Raspberry Pi OS. */
-    cgroupFlags: z.array(cgroupFlag).min(1).default(["cgroup_memory=1", "cgroup_enable=memory"]),
+    cgroupFlags: z.array(cgroupFlag).min(1).max(LIMITS.cgroupFlags).default(["cgroup_memory=1", "cgroup_enable=memory"]),
 });
 
 export const k3sSchema = z.strictObject({
@@ -146,7 +159,7 @@ export const k3sSchema = z.strictObject({
     /** Port on the ingress that serves the artifacts to the airgapped nodes. @default 8088 */
     artifactPort: port.default(8088),
     /** Extra `k3s server` flags, one per element. */
-    serverArgs: z.array(serverArg).default([]),
+    serverArgs: z.array(serverArg).max(LIMITS.serverArgs).default([]),
 });
 
 export const mirrorSchema = z.strictObject({
@@ -161,12 +174,13 @@ export const mirrorSchema = z.strictObject({
                 port,
             }),
         )
-        .min(1),
+        .min(1)
+        .max(LIMITS.mirrors),
 });
 
 export const ntpSchema = z.strictObject({
     /** Servers the ingress's ntpsec follows; the other nodes follow the ingress. */
-    upstreamServers: z.array(hostOrIp).min(1),
+    upstreamServers: z.array(hostOrIp).min(1).max(LIMITS.ntpServers),
 });
 
 export const zerotierSchema = z.strictObject({
