@@ -293,6 +293,55 @@ function makeOciImage(dir: string): string {
     return layer;
 }
 
+describe("the airgap", () => {
+    it("holds while its unit is reloaded and restarted, and K3s requires it", () => {
+        const blocked = () => onNode("worker-1", "curl -s -m 3 -o /dev/null -w '%{http_code}' http://172.30.200.2:8080/").stdout !== "200";
+        expect(mustOnNode("worker-1", "systemctl show -p Requires --value k3s-agent")).toContain("picluster-airgap.service");
+        mustOnNode("worker-1", "systemctl reload picluster-airgap");
+        expect(blocked()).toBe(true);
+        // A restart stops the unit first: the rules must survive that (no ExecStop), and K3s restarts with it.
+        mustOnNode("worker-1", "systemctl restart picluster-airgap && nft list table inet picluster_airgap >/dev/null");
+        expect(blocked()).toBe(true);
+        expect(mustOnNode("worker-1", "systemctl is-active picluster-airgap k3s-agent").trim().split("\n")).toEqual(["active", "active"]);
+    });
+});
+
+describe("a K3s config change whose first attempt fails", () => {
+    let failed: EngineResult;
+    let retried: EngineResult;
+    let before: string;
+
+    beforeAll(async () => {
+        before = mustOnNode("worker-2", "systemctl show -p InvocationID --value k3s-agent").trim();
+        // The ingress stops serving the artifacts: worker-2's step writes its new config, then cannot download.
+        mustOnNode("ingress", "systemctl stop picluster-artifacts");
+        const nodes = (readStackFile("dev").config["picluster:nodes"] as Record<string, unknown>[]).map((n) => (n.name === "worker-2" ? { ...n, labels: { "picluster.io/pool": "fs" } } : n));
+        configure({ "picluster:nodes": nodes });
+        failed = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
+        log("k3s-change-failed", failed);
+        mustOnNode("ingress", "systemctl start picluster-artifacts");
+        retried = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
+        log("k3s-change-retried", retried);
+    }, 1_200_000);
+
+    afterAll(async () => {
+        configure();
+        log("k3s-change-reverted", await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 }));
+    }, 900_000);
+
+    it("fails the first time, naming the download", () => {
+        expect(failed.code).not.toBe(0);
+        expect(`${failed.stdout}\n${failed.stderr}`).toMatch(/worker-2-k3s-upgrade[\s\S]*cannot fetch http:\/\/172\.30\.100\.101:\d+\/\S+ from the ingress/);
+    });
+
+    it("re-runs on the next up and restarts K3s with the new config, though the file was already written", () => {
+        expect({ code: retried.code, output: retried.code === 0 ? "" : tail(retried) }).toEqual({ code: 0, output: "" });
+        expect(retried.stdout).toMatch(/worker-2-k3s-upgrade\s+updated/);
+        expect(mustOnNode("worker-2", "cat /etc/rancher/k3s/config.yaml")).toContain("picluster.io/pool=fs");
+        expect(mustOnNode("worker-2", "systemctl show -p InvocationID --value k3s-agent").trim()).not.toBe(before);
+    });
+});
+
 describe("a node added to the config", () => {
     // worker-3 is in the config but has no simulated machine: it is also the unreachable node.
     const worker3 = { name: "worker-3", role: "agent", mac: "02:50:69:64:00:7c", ip: "172.30.100.124", internet: false };
