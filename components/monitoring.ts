@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { MonitoringSettings } from "../schema/stack";
+import { onlyOnNodes } from "./placement";
 
 export const K8S_MONITORING_REPO = "https://grafana.github.io/helm-charts";
 
@@ -19,10 +20,17 @@ export const SD_CARD_RELABEL_RULES = [
     "}",
 ].join("\n");
 
-/** Values of the `k8s-monitoring` chart (1.x schema); `password` is the Grafana Cloud token. */
-export function monitoringValues(settings: EnabledMonitoring, password: string) {
+/**
+ * Values of the `k8s-monitoring` chart (1.x schema); `password` is the Grafana Cloud
+ * token. The Alloy instances that push metrics and events to Grafana Cloud run only on
+ * `internetNodes`; they scrape node-exporter on every node over the LAN.
+ */
+export function monitoringValues(settings: EnabledMonitoring, password: string, internetNodes: readonly string[]) {
+    const onInternet = { controller: { affinity: onlyOnNodes(internetNodes) } };
     return {
         cluster: { name: settings.clusterName },
+        alloy: onInternet,
+        "alloy-events": onInternet,
         externalServices: {
             prometheus: { host: settings.prometheus.url, basicAuth: { username: settings.prometheus.username, password } },
             loki: { host: settings.loki.url, basicAuth: { username: settings.loki.username, password } },
@@ -53,6 +61,8 @@ export function monitoringValues(settings: EnabledMonitoring, password: string) 
 
 export interface MonitoringArgs {
     readonly settings: EnabledMonitoring;
+    /** K3s nodes that reach the internet: the pushing agents run only there. */
+    readonly internetNodes: readonly string[];
     /** Grafana Cloud access token (secret). */
     readonly token: pulumi.Input<string>;
     readonly namespace?: string;
@@ -66,7 +76,7 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:platform:Monitoring", name, {}, opts);
         // Helm keeps release values in a Secret; in Pulumi state they stay secret too.
-        const values = pulumi.secret(pulumi.output(args.token).apply((token) => monitoringValues(args.settings, token)));
+        const values = pulumi.secret(pulumi.output(args.token).apply((token) => monitoringValues(args.settings, token, args.internetNodes)));
         new k8s.helm.v3.Release(
             `${name}-k8s-monitoring`,
             {

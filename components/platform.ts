@@ -163,7 +163,7 @@ export class Platform extends pulumi.ComponentResource {
         );
 
         if (config.monitoring.enabled) {
-            new Monitoring(`${name}-monitoring`, { settings: config.monitoring, token: config.secrets.grafanaCloudToken! }, child);
+            new Monitoring(`${name}-monitoring`, { settings: config.monitoring, token: config.secrets.grafanaCloudToken!, internetNodes }, child);
         }
         if (config.tunnel.enabled) {
             const tunnel = new Tunnel(

@@ -21,10 +21,18 @@ describe("Monitoring", () => {
         const values = monitoringValues(
             { enabled: true, clusterName: "c", chartVersion: "1.0.0", prometheus: { url: "https://p", username: "u" }, loki: { url: "https://l", username: "u" } },
             "pw",
+            ["control"],
         );
         const node = values.metrics["node-exporter"];
         expect(node.metricsTuning.includeMetrics).toEqual(expect.arrayContaining(["node_filesystem_avail_bytes", "node_filesystem_size_bytes"]));
         expect(node.extraMetricRelabelingRules).toContain('regex = "node_filesystem_.+;/dev/mmcblk.*"');
+    });
+
+    it("runs the agents that push to Grafana Cloud only on the K3s nodes with the internet", () => {
+        const release = pi.ofType("kubernetes:helm.sh/v3:Release")[0];
+        const pinned = { controller: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["control"] }] }] } } } } };
+        expect(release.inputs.values.alloy).toEqual(pinned);
+        expect(release.inputs.values["alloy-events"]).toEqual(pinned);
     });
 
     it("is off in the dev stack", () => {
