@@ -57,6 +57,8 @@
 #   PICLUSTER_TOOLS_JOBS      go build -p (default 2: the machines have 2 cores)
 #   PICLUSTER_TOOLS_PROVIDERS providers to build (default: command random kubernetes cloudflare)
 #   PICLUSTER_VENDOR          the upstream source archives (default: ../shared/vendor)
+#   PICLUSTER_TOOLS_SKIP_COLD providers to install only when already built (CI: cloudflare,
+#                             whose cold build alone takes about an hour on 2 cores)
 #
 # Running pulumi offline with what this provides:
 #   PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -304,16 +306,22 @@ recipe_cloudflare() { # version
 
 # Build a piece from its recipe into $cache/bin/<name>-<version>-<key>/<binary>.
 # Echoes the output directory.
-build_recipe() { # name recipe version version-var binary [version-prefix]
-	local name="$1" recipe="$2" ver="$3" var="$4" bin="$5" vprefix="${6:-}" key out src where
+# Where build_recipe puts (or has put) a piece: keyed by everything that goes into it.
+recipe_out() { # name recipe version
+	local key
 	key="$({
-		declare -f "$recipe" unpack_vendor run_generate
+		declare -f "$2" unpack_vendor run_generate
 		echo "$bridge_ver"
-		sha256sum "$vendor"/*"-$ver.tar.gz" 2>/dev/null | cut -d' ' -f1
+		sha256sum "$vendor"/*"-$3.tar.gz" 2>/dev/null | cut -d' ' -f1
 		go version
 		printf '%s\n' "$GOFLAGS" "$CGO_ENABLED"
 	} | sha256sum | cut -c1-12)"
-	out="$cache/bin/$name-v$ver-$key"
+	echo "$cache/bin/$1-v$3-$key"
+}
+
+build_recipe() { # name recipe version version-var binary [version-prefix]
+	local name="$1" recipe="$2" ver="$3" var="$4" bin="$5" vprefix="${6:-}" out src where
+	out="$(recipe_out "$name" "$recipe" "$ver")"
 	if [[ -x "$out/$bin" ]]; then
 		echo "$out"
 		return
@@ -361,6 +369,15 @@ build_provider() { # name
 	[[ -n "$ver" ]] || die "@pulumi/$name is not pinned in package.json"
 	mod="$(provider_module "$name")" || die "unknown provider $name"
 	target="$plugin_dir/resource-$name-v$ver"
+	if [[ " ${PICLUSTER_TOOLS_SKIP_COLD:-} " == *" $name "* ]] &&
+		[[ ! -x "$(recipe_out "pulumi-resource-$name" "recipe_$name" "$ver")/pulumi-resource-$name" ]]; then
+		if [[ -x "$target/pulumi-resource-$name" && ! -e "$target.partial" ]]; then
+			log "provider $name v$ver: this recipe's build is not cached; keeping the installed plugin"
+		else
+			log "provider $name v$ver: not built yet, and PICLUSTER_TOOLS_SKIP_COLD names it: skipped (run scripts/tools.sh without it to build)"
+		fi
+		return 0
+	fi
 	out="$(build_recipe "pulumi-resource-$name" "recipe_$name" "$ver" "$mod/pkg/version.Version" "pulumi-resource-$name")"
 	if [[ -x "$target/pulumi-resource-$name" && ! -e "$target.partial" ]] &&
 		cmp -s "$out/pulumi-resource-$name" "$target/pulumi-resource-$name"; then
