@@ -136,7 +136,7 @@ timed() { # label cmd...
 # Build the main package $pkg of the wrapper module $dir into $cache/bin/$name-$ver-$key/$bin.
 # Echoes the output directory.
 build_wrapped() { # name wrapper-dir main-package version ldflags-version-var binary
-	local name="$1" dir="$2" pkg="$3" ver="$4" var="$5" bin="$6" key out tmp
+	local name="$1" dir="$2" pkg="$3" ver="$4" var="$5" bin="$6" key out
 	key="$(build_key "$dir/go.mod" "$dir/go.sum")"
 	out="$cache/bin/$name-$ver-$key"
 	if [[ -x "$out/$bin" ]]; then
@@ -144,20 +144,25 @@ build_wrapped() { # name wrapper-dir main-package version ldflags-version-var bi
 		return
 	fi
 	log "building $name $ver (cold builds take minutes; cached afterwards in $out)"
+	go_build_into "$out" "$name" "$ver" "$dir" "$pkg" "-X $var=$ver" "$bin"
+	echo "$out"
+}
+
+# Build $pkg in $dir into the cache directory $out (a fresh one replaces the old
+# one only once the build succeeded), then drop this tool's older builds (links
+# made from them elsewhere stay valid: they are hard links or copies).
+go_build_into() { # out name version dir pkg version-ldflag binary
+	local out="$1" name="$2" ver="$3" dir="$4" pkg="$5" xflag="$6" bin="$7" tmp
 	tmp="$(mktemp -d "$cache/bin/.tmp-$name-XXXXXX")"
 	chmod 0755 "$tmp"
-	if ! (cd "$dir" && timed "$name $ver" go build -p "$jobs" \
-		-ldflags "-s -w -X $var=$ver" -o "$tmp/$bin" "$pkg"); then
+	if ! (cd "$dir" && timed "$name $ver" go build -p "$jobs" -ldflags "-s -w $xflag" -o "$tmp/$bin" "$pkg"); then
 		rm -rf "$tmp"
-		die "building $name failed"
+		die "building $name $ver failed"
 	fi
 	rm -rf "$out"
 	mv "$tmp" "$out"
-	# Drop this tool's older builds (links made from them elsewhere stay valid:
-	# they are hard links or copies).
 	find "$cache/bin" -mindepth 1 -maxdepth 1 -type d -name "$name-v*" ! -name "${out##*/}" \
 		-exec rm -rf {} +
-	echo "$out"
 }
 
 # Link (hard link, else copy) $1 to $2.
@@ -320,7 +325,7 @@ recipe_out() { # name recipe version
 }
 
 build_recipe() { # name recipe version version-var binary [version-prefix]
-	local name="$1" recipe="$2" ver="$3" var="$4" bin="$5" vprefix="${6:-}" out src where
+	local name="$1" recipe="$2" ver="$3" var="$4" bin="$5" vprefix="${6:-}" out src where dir pkg t0
 	out="$(recipe_out "$name" "$recipe" "$ver")"
 	if [[ -x "$out/$bin" ]]; then
 		echo "$out"
@@ -331,22 +336,12 @@ build_recipe() { # name recipe version version-var binary [version-prefix]
 	src="$cache/src/$name-$ver"
 	rm -rf "$src"
 	mkdir -p "$src"
-	local t0=$SECONDS
+	t0=$SECONDS
 	where="$(cd "$src" && "$recipe" "$ver")" || die "preparing $name $ver failed"
 	read -r dir pkg <<<"$where"
-	local tmp
-	tmp="$(mktemp -d "$cache/bin/.tmp-$name-XXXXXX")"
-	chmod 0755 "$tmp"
-	if ! (cd "$src/$dir" && timed "$name $ver" go build -p "$jobs" \
-		-ldflags "-s -w -X $var=$vprefix$ver" -o "$tmp/$bin" "$pkg"); then
-		rm -rf "$tmp"
-		die "building $name $ver failed"
-	fi
-	rm -rf "$out" "$src"
-	mv "$tmp" "$out"
+	go_build_into "$out" "$name" "$ver" "$src/$dir" "$pkg" "-X $var=$vprefix$ver" "$bin"
+	rm -rf "$src"
 	printf '%s\t%s\t%d\t-\n' "$(date -u +%FT%TZ)" "$name $ver (all steps)" $((SECONDS - t0)) >>"$cache/timings.tsv"
-	find "$cache/bin" -mindepth 1 -maxdepth 1 -type d -name "$name-v*" ! -name "${out##*/}" \
-		-exec rm -rf {} +
 	echo "$out"
 }
 
