@@ -9,7 +9,7 @@ import * as path from "path";
 import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
+import { readStackFile } from "../../harness/engine";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -69,10 +69,9 @@ export interface ProgramRun {
     byName(name: string): Registered;
 }
 
-/** Read a stack file's config, replacing encrypted values by the known test secrets. */
+/** A tracked stack file's config (the one reader: harness/engine.ts). */
 export function stackConfig(stack: string): Record<string, unknown> {
-    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    return { ...doc.config };
+    return readStackFile(stack).config;
 }
 
 /**
