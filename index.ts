@@ -29,7 +29,6 @@ export = async () => {
                 ingressReady: ingress.ready,
                 artifactSums: ingress.artifactSums,
                 serverK3s: server.k3s,
-                serverConnection: server.connection,
                 token: server.token,
                 previousUpgrade: agents[agents.length - 1]?.ready,
             }),

@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import { StackSettings, ResolvedNode } from "../config";
 import { ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
-import { connectionFor, Connection, remoteStep } from "./steps";
+import { connectionFor, NodeSteps } from "./steps";
 
 export interface AgentNodeArgs {
     readonly settings: StackSettings;
@@ -14,8 +14,6 @@ export interface AgentNodeArgs {
     readonly artifactSums: pulumi.Input<ArtifactSums>;
     /** The server's K3s step: agents join (and upgrade) after it. */
     readonly serverK3s: pulumi.Resource;
-    /** Connection to the server, where drain and uncordon run. */
-    readonly serverConnection: Connection;
     /** Cluster token from the server (secret). */
     readonly token: pulumi.Input<string>;
     /** The previous agent's last upgrade step: upgrades go one agent at a time. */
@@ -39,11 +37,13 @@ export class AgentNode extends pulumi.ComponentResource {
         super("picluster:provisioning:AgentNode", name, {}, opts);
         const { settings, node } = args;
         const user = settings.ssh.user;
-        const connection = connectionFor(node, settings, args.privateKey);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), user, this);
+        // Drain and uncordon run on the server, reached the same way provisioning reaches it.
+        const onServer = new NodeSteps(name, connectionFor(settings.server, settings, args.privateKey), user, this);
 
-        const online = bootSteps(name, node, settings, connection, this, [args.ingressReady]);
-        const base = k3sNodeBaseSteps(name, node, settings, connection, this, online);
-        this.dataDir = dataDirStep(name, node, settings, connection, this, base);
+        const online = bootSteps(steps, node, settings, [args.ingressReady]);
+        const base = k3sNodeBaseSteps(steps, node, settings, online);
+        this.dataDir = dataDirStep(steps, node, settings, base);
         const k3sVars = {
             K3S_ROLE: "agent",
             K3S_VERSION: settings.k3s.version,
@@ -54,42 +54,22 @@ export class AgentNode extends pulumi.ComponentResource {
             INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
         };
         const k3sSecrets = { K3S_TOKEN: args.token };
-        const install = remoteStep(
-            `${name}-k3s-install`,
-            {
-                connection,
-                user,
-                script: "k3s",
-                vars: k3sVars,
-                secretVars: k3sSecrets,
-                removeScript: "k3s-remove",
-                dependsOn: [base, args.ingressReady, args.serverK3s],
-                createOnly: true,
-            },
-            this,
-        );
+        const install = steps.step("k3s-install", {
+            script: "k3s",
+            vars: k3sVars,
+            secretVars: k3sSecrets,
+            removeScript: "k3s-remove",
+            dependsOn: [base, args.ingressReady, args.serverK3s],
+            createOnly: true,
+        });
         const nodeVars = { NODE_NAME: node.name, K3S_VERSION: settings.k3s.version };
-        const drain = remoteStep(
-            `${name}-drain`,
-            {
-                connection: args.serverConnection,
-                user,
-                script: "k3s-drain",
-                vars: nodeVars,
-                dependsOn: [install, args.serverK3s, ...(args.previousUpgrade ? [args.previousUpgrade] : [])],
-            },
-            this,
-        );
-        const upgrade = remoteStep(
-            `${name}-k3s-upgrade`,
-            { connection, user, script: "k3s", vars: k3sVars, secretVars: k3sSecrets, dependsOn: [drain] },
-            this,
-        );
-        this.ready = remoteStep(
-            `${name}-uncordon`,
-            { connection: args.serverConnection, user, script: "k3s-uncordon", vars: nodeVars, dependsOn: [upgrade] },
-            this,
-        );
+        const drain = onServer.step("drain", {
+            script: "k3s-drain",
+            vars: nodeVars,
+            dependsOn: [install, args.serverK3s, ...(args.previousUpgrade ? [args.previousUpgrade] : [])],
+        });
+        const upgrade = steps.step("k3s-upgrade", { script: "k3s", vars: k3sVars, secretVars: k3sSecrets, dependsOn: [drain] });
+        this.ready = onServer.step("uncordon", { script: "k3s-uncordon", vars: nodeVars, dependsOn: [upgrade] });
         this.registerOutputs({});
     }
 }

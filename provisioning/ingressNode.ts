@@ -18,7 +18,7 @@ import {
     renderNtpServerConf,
 } from "./render";
 import { bootSteps } from "./nodeBase";
-import { connectionFor, remoteStep } from "./steps";
+import { connectionFor, NodeSteps } from "./steps";
 
 export interface IngressNodeArgs {
     /** Validated stack settings. */
@@ -54,12 +54,11 @@ export class IngressNode extends pulumi.ComponentResource {
         super("picluster:provisioning:IngressNode", name, {}, opts);
         const { settings } = args;
         const node = settings.ingress;
-        const user = settings.ssh.user;
-        const connection = connectionFor(node, settings, args.privateKey);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), settings.ssh.user, this);
         const step = (suffix: string, script: string, vars: Record<string, string>, removeScript: string | undefined, after: pulumi.Resource, removeVars?: Record<string, string>) =>
-            remoteStep(`${name}-${suffix}`, { connection, user, script, vars, removeScript, removeVars, dependsOn: [after] }, this);
+            steps.step(suffix, { script, vars, removeScript, removeVars, dependsOn: [after] });
 
-        const online = bootSteps(name, node, settings, connection, this);
+        const online = bootSteps(steps, node, settings);
         this.dns = step("dnsmasq", "dnsmasq", { DNSMASQ_CONF: renderDnsmasqConf(settings) }, "dnsmasq-remove", online);
         const ntp = step("ntp", "ntp-server", { NTP_CONF: renderNtpServerConf(settings) }, "ntp-server-remove", this.dns);
         const verify = renderMirrorVerifyUnits();

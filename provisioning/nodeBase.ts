@@ -9,7 +9,7 @@ import * as command from "@pulumi/command";
 import { ResolvedNode, StackSettings } from "../config";
 import { POSTGRES_UID } from "../lib/postgres";
 import { renderAirgapK3sDropIn, renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
-import { Connection, remoteStep } from "./steps";
+import { NodeSteps } from "./steps";
 
 export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
 
@@ -30,11 +30,9 @@ export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
 
 /** Prereqs then online: the start of every node's chain. Returns the last step. */
 export function bootSteps(
-    name: string,
+    steps: NodeSteps,
     node: ResolvedNode,
     settings: NodeSettings,
-    connection: Connection,
-    parent: pulumi.Resource,
     /**
      * Steps that come first: for every node but the ingress, the ingress's last step.
      * The ingress serves the node's address, time, images and K3s, and is its jump
@@ -43,94 +41,48 @@ export function bootSteps(
      */
     after: pulumi.Input<pulumi.Resource>[] = [],
 ): command.remote.Command {
-    const user = settings.ssh.user;
-    const prereqs = remoteStep(
-        `${name}-prereqs`,
-        {
-            connection,
-            user,
-            script: "prereqs",
-            vars: prereqVars(node, settings),
-            removeScript: "prereqs-remove",
-            removeVars: { CMDLINE_PATH: settings.prereqs.cmdlinePath },
-            dependsOn: after,
-        },
-        parent,
-    );
-    return remoteStep(`${name}-online`, { connection, user, script: "online", dependsOn: [prereqs] }, parent);
+    const prereqs = steps.step("prereqs", {
+        script: "prereqs",
+        vars: prereqVars(node, settings),
+        removeScript: "prereqs-remove",
+        removeVars: { CMDLINE_PATH: settings.prereqs.cmdlinePath },
+        dependsOn: after,
+    });
+    return steps.step("online", { script: "online", dependsOn: [prereqs] });
 }
 
 /** NTP client, registries.yaml and (for airgapped nodes) nftables. Returns the last step. */
-export function k3sNodeBaseSteps(
-    name: string,
-    node: ResolvedNode,
-    settings: NodeSettings,
-    connection: Connection,
-    parent: pulumi.Resource,
-    after: pulumi.Resource,
-): command.remote.Command {
-    const user = settings.ssh.user;
-    const ntp = remoteStep(
-        `${name}-ntp`,
-        {
-            connection,
-            user,
-            script: "ntp-client",
-            vars: { TIMESYNCD_CONF: renderTimesyncdConf(settings.ingress) },
-            removeScript: "ntp-client-remove",
-            dependsOn: [after],
-        },
-        parent,
-    );
-    const registries = remoteStep(
-        `${name}-registries`,
-        {
-            connection,
-            user,
-            script: "registries",
-            vars: { REGISTRIES_YAML: renderRegistriesYaml(settings.ingress, settings.mirror.upstreams) },
-            removeScript: "registries-remove",
-            dependsOn: [ntp],
-        },
-        parent,
-    );
+export function k3sNodeBaseSteps(steps: NodeSteps, node: ResolvedNode, settings: NodeSettings, after: pulumi.Resource): command.remote.Command {
+    const ntp = steps.step("ntp", {
+        script: "ntp-client",
+        vars: { TIMESYNCD_CONF: renderTimesyncdConf(settings.ingress) },
+        removeScript: "ntp-client-remove",
+        dependsOn: [after],
+    });
+    const registries = steps.step("registries", {
+        script: "registries",
+        vars: { REGISTRIES_YAML: renderRegistriesYaml(settings.ingress, settings.mirror.upstreams) },
+        removeScript: "registries-remove",
+        dependsOn: [ntp],
+    });
     if (node.internet) return registries;
-    return remoteStep(
-        `${name}-airgap`,
-        {
-            connection,
-            user,
-            script: "airgap",
-            vars: { AIRGAP_RULES: renderAirgapRules(settings.network, settings.k3s), AIRGAP_UNIT: renderAirgapUnit(), K3S_DROPIN: renderAirgapK3sDropIn() },
-            removeScript: "airgap-remove",
-            dependsOn: [registries],
-        },
-        parent,
-    );
+    return steps.step("airgap", {
+        script: "airgap",
+        vars: { AIRGAP_RULES: renderAirgapRules(settings.network, settings.k3s), AIRGAP_UNIT: renderAirgapUnit(), K3S_DROPIN: renderAirgapK3sDropIn() },
+        removeScript: "airgap-remove",
+        dependsOn: [registries],
+    });
 }
 
 /**
  * On the node that holds the database volume: its host directory. Returns
  * undefined on every other node. No delete command: the data outlives the cluster.
  */
-export function dataDirStep(
-    name: string,
-    node: ResolvedNode,
-    settings: NodeSettings,
-    connection: Connection,
-    parent: pulumi.Resource,
-    after: pulumi.Resource,
-): command.remote.Command | undefined {
+export function dataDirStep(steps: NodeSteps, node: ResolvedNode, settings: NodeSettings, after: pulumi.Resource): command.remote.Command | undefined {
     if (settings.database.node !== node.name) return undefined;
-    return remoteStep(
-        `${name}-data-dir`,
-        {
-            connection,
-            user: settings.ssh.user,
-            script: "data-dir",
-            vars: { DATA_DIR: settings.database.hostPath, DATA_UID: POSTGRES_UID },
-            dependsOn: [after],
-        },
-        parent,
-    );
+    return steps.step("data-dir", {
+        script: "data-dir",
+        vars: { DATA_DIR: settings.database.hostPath, DATA_UID: POSTGRES_UID },
+        dependsOn: [after],
+    });
 }

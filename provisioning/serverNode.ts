@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { StackSettings } from "../config";
 import { apiUrl, ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
-import { connectionFor, Connection, remoteStep } from "./steps";
+import { connectionFor, NodeSteps } from "./steps";
 
 export interface ServerNodeArgs {
     readonly settings: StackSettings;
@@ -30,55 +30,40 @@ export class ServerNode extends pulumi.ComponentResource {
     public readonly k3s: command.remote.Command;
     /** Host directory of the database volume, when this node holds it. */
     public readonly dataDir?: command.remote.Command;
-    /** SSH connection to the server, for steps agents run there (drain/uncordon). */
-    public readonly connection: Connection;
 
     constructor(name: string, args: ServerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:provisioning:ServerNode", name, {}, opts);
         const { settings } = args;
         const node = settings.server;
-        const user = settings.ssh.user;
-        this.connection = connectionFor(node, settings, args.privateKey);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), settings.ssh.user, this);
 
         const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(token.result);
 
-        const online = bootSteps(name, node, settings, this.connection, this, [args.ingressReady]);
-        const base = k3sNodeBaseSteps(name, node, settings, this.connection, this, online);
-        this.dataDir = dataDirStep(name, node, settings, this.connection, this, base);
-        this.k3s = remoteStep(
-            `${name}-k3s`,
-            {
-                connection: this.connection,
-                user,
-                script: "k3s",
-                vars: {
-                    K3S_ROLE: "server",
-                    K3S_VERSION: settings.k3s.version,
-                    K3S_ASSET: k3sAsset(settings.k3s.arch),
-                    ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
-                    K3S_CONFIG: renderK3sConfig(settings, node),
-                    K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
-                    INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
-                },
-                secretVars: { K3S_TOKEN: this.token },
-                removeScript: "k3s-remove",
-                dependsOn: [base, args.ingressReady],
+        const online = bootSteps(steps, node, settings, [args.ingressReady]);
+        const base = k3sNodeBaseSteps(steps, node, settings, online);
+        this.dataDir = dataDirStep(steps, node, settings, base);
+        this.k3s = steps.step("k3s", {
+            script: "k3s",
+            vars: {
+                K3S_ROLE: "server",
+                K3S_VERSION: settings.k3s.version,
+                K3S_ASSET: k3sAsset(settings.k3s.arch),
+                ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
+                K3S_CONFIG: renderK3sConfig(settings, node),
+                K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
+                INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
             },
-            this,
-        );
-        const kubeconfig = remoteStep(
-            `${name}-kubeconfig`,
-            {
-                connection: this.connection,
-                user,
-                script: "kubeconfig",
-                vars: { API_URL: apiUrl(node) },
-                dependsOn: [this.k3s],
-                secretOutput: true,
-            },
-            this,
-        );
+            secretVars: { K3S_TOKEN: this.token },
+            removeScript: "k3s-remove",
+            dependsOn: [base, args.ingressReady],
+        });
+        const kubeconfig = steps.step("kubeconfig", {
+            script: "kubeconfig",
+            vars: { API_URL: apiUrl(node) },
+            dependsOn: [this.k3s],
+            secretOutput: true,
+        });
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
         this.registerOutputs({ kubeconfig: this.kubeconfig });
     }

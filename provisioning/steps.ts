@@ -108,3 +108,25 @@ export function remoteStep(name: string, args: StepArgs, parent: pulumi.Resource
         },
     );
 }
+
+/** What a step on a node needs besides the builder's own fields. */
+export type NodeStepArgs = Omit<StepArgs, "connection" | "user">;
+
+/**
+ * The steps of one node component: its name prefix, the connection that reaches
+ * the node, the remote user and the parent, held once. `step("ntp", …)` makes
+ * `<name>-ntp`. Steps an agent runs on the server (drain, uncordon) use a second
+ * builder with the agent's name and parent and the server's connection.
+ */
+export class NodeSteps {
+    constructor(
+        private readonly name: string,
+        private readonly connection: Connection,
+        private readonly user: string,
+        private readonly parent: pulumi.Resource,
+    ) {}
+
+    step(suffix: string, args: NodeStepArgs): command.remote.Command {
+        return remoteStep(`${this.name}-${suffix}`, { ...args, connection: this.connection, user: this.user }, this.parent);
+    }
+}
