@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { StackSettings, ResolvedNode } from "../config";
-import { ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
-import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
+import { ArtifactSums } from "./render";
+import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
 
 export interface AgentNodeArgs {
@@ -44,15 +44,7 @@ export class AgentNode extends pulumi.ComponentResource {
         const online = bootSteps(steps, node, settings, [args.ingressReady]);
         const base = k3sNodeBaseSteps(steps, node, settings, online);
         this.dataDir = dataDirStep(steps, node, settings, base);
-        const k3sVars = {
-            K3S_ROLE: "agent",
-            K3S_VERSION: settings.k3s.version,
-            K3S_ASSET: k3sAsset(settings.k3s.arch),
-            ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
-            K3S_CONFIG: renderK3sConfig(settings, node),
-            K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
-            INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
-        };
+        const k3sVars = k3sStepVars("agent", node, settings, args.artifactSums);
         const k3sSecrets = { K3S_TOKEN: args.token };
         const install = steps.step("k3s-install", {
             script: "k3s",

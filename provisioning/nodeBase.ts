@@ -8,7 +8,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ResolvedNode, StackSettings } from "../config";
 import { POSTGRES_UID } from "../lib/postgres";
-import { renderAirgapK3sDropIn, renderAirgapRules, renderAirgapUnit, renderRegistriesYaml, renderTimesyncdConf } from "./render";
+import {
+    ArtifactSums,
+    artifactUrl,
+    k3sAsset,
+    renderAirgapK3sDropIn,
+    renderAirgapRules,
+    renderAirgapUnit,
+    renderK3sConfig,
+    renderRegistriesYaml,
+    renderTimesyncdConf,
+} from "./render";
 import { NodeSteps } from "./steps";
 
 export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
@@ -25,6 +35,20 @@ export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
         CMDLINE_PATH: settings.prereqs.cmdlinePath,
         // The ingress runs no K3s, so it needs no cgroup flags and never reboots.
         CGROUP_FLAGS: node.role === "ingress" ? "" : settings.prereqs.cgroupFlags.join(" "),
+    };
+}
+
+/** Inputs of the K3s install/upgrade step (the token goes separately, on standard input). */
+export function k3sStepVars(role: "server" | "agent", node: ResolvedNode, settings: StackSettings, artifactSums: pulumi.Input<ArtifactSums>) {
+    const sums = pulumi.output(artifactSums);
+    return {
+        K3S_ROLE: role,
+        K3S_VERSION: settings.k3s.version,
+        K3S_ASSET: k3sAsset(settings.k3s.arch),
+        ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
+        K3S_CONFIG: renderK3sConfig(settings, node),
+        K3S_SHA256: sums.apply((x) => x.k3s),
+        INSTALL_SHA256: sums.apply((x) => x.install),
     };
 }
 

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { StackSettings } from "../config";
-import { apiUrl, ArtifactSums, artifactUrl, k3sAsset, renderK3sConfig } from "./render";
-import { bootSteps, dataDirStep, k3sNodeBaseSteps } from "./nodeBase";
+import { apiUrl, ArtifactSums } from "./render";
+import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
 
 export interface ServerNodeArgs {
@@ -45,15 +45,7 @@ export class ServerNode extends pulumi.ComponentResource {
         this.dataDir = dataDirStep(steps, node, settings, base);
         this.k3s = steps.step("k3s", {
             script: "k3s",
-            vars: {
-                K3S_ROLE: "server",
-                K3S_VERSION: settings.k3s.version,
-                K3S_ASSET: k3sAsset(settings.k3s.arch),
-                ARTIFACT_URL: artifactUrl(settings.ingress, settings.k3s),
-                K3S_CONFIG: renderK3sConfig(settings, node),
-                K3S_SHA256: pulumi.output(args.artifactSums).apply((x) => x.k3s),
-                INSTALL_SHA256: pulumi.output(args.artifactSums).apply((x) => x.install),
-            },
+            vars: k3sStepVars("server", node, settings, args.artifactSums),
             secretVars: { K3S_TOKEN: this.token },
             removeScript: "k3s-remove",
             dependsOn: [base, args.ingressReady],
