@@ -8,7 +8,6 @@ import * as dns from "dns/promises";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import * as YAML from "yaml";
 import { loadCatalog } from "../experiments/catalog";
 import { withExperiment } from "../experiments/select";
 import { loadLoadTable } from "../loadtest/profiles";
@@ -18,6 +17,7 @@ import { KubeClient } from "../loadtest/runner/kube";
 import { interfaceTowards, netemCommands, NetemCommands } from "../loadtest/runner/netem";
 import { describeRun, Interrupted, runExperiment } from "../loadtest/runner/run";
 import { clusterSchema, platformSchema } from "../schema/stack";
+import { readStackFile } from "../harness/engine";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -25,7 +25,7 @@ const ROOT = path.join(__dirname, "..");
 export function stackPlatform(stack: string): { apiDomain: string; namespace: string; kubeconfigFile?: string } {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new UsageError(`--stack: expected a stack with a Pulumi.<stack>.yaml file, got ${JSON.stringify(stack)} (no ${path.basename(file)})`);
-    const config = (YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+    const { config } = readStackFile(stack);
     const platform = platformSchema.parse(config["picluster:platform"]);
     const cluster = clusterSchema.parse(config["picluster:cluster"] ?? {});
     const kubeconfigFile = cluster.kubeconfig.source === "file" ? path.resolve(ROOT, cluster.kubeconfig.path) : undefined;
