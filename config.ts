@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { internetK3sNodes } from "./lib/inventory";
 import { ipInRange, ipToInt, parseCidr, cidrContains, cidrsOverlap } from "./lib/net";
 import { Experiment, loadCatalog } from "./experiments/catalog";
 import * as s from "./schema/stack";
@@ -365,7 +366,7 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
         }
     }
 
-    if (p.nodes && p.platform?.enabled !== false && !p.nodes.some((n) => n.role !== "ingress" && n.internet)) {
+    if (p.nodes && p.platform?.enabled !== false && internetK3sNodes(p.nodes).length === 0) {
         problems.push(problem(`${NAMESPACE}:nodes`, "at least one K3s node (server or agent) with internet: true, where OAuth2 Proxy and cloudflared can run", "none"));
     }
 

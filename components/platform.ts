@@ -9,7 +9,7 @@ import { Database } from "./database";
 import { Foundation } from "./foundation";
 import { Gateway } from "./gateway";
 import { Monitoring, MONITORING_NAMESPACE } from "./monitoring";
-import { internetK3sNodes } from "./placement";
+import { internetK3sNodes } from "../lib/inventory";
 import { NetworkPolicies, platformAllows } from "./networkPolicy";
 import { Tunnel } from "./tunnel";
 import { ScalableWorkload } from "./workload";

@@ -1,4 +1,5 @@
-import { internetK3sNodes, onlyOnNodes } from "../../components/placement";
+import { onlyOnNodes } from "../../components/placement";
+import { internetK3sNodes } from "../../lib/inventory";
 import { ProgramRun, runProgram, stackConfig, withPlatform } from "../helpers/program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -10,18 +11,7 @@ function affinityHosts(run: ProgramRun, app: string): string[] | undefined {
     return terms?.[0]?.matchExpressions?.find((e: { key: string }) => e.key === "kubernetes.io/hostname")?.values;
 }
 
-describe("internetK3sNodes", () => {
-    it("lists the server and agents with internet, never the ingress (it runs no K3s)", () => {
-        expect(
-            internetK3sNodes([
-                { name: "ingress", role: "ingress", internet: true },
-                { name: "control", role: "server", internet: true },
-                { name: "worker-1", role: "agent", internet: false },
-                { name: "worker-2", role: "agent", internet: true },
-            ]),
-        ).toEqual(["control", "worker-2"]);
-    });
-
+describe("onlyOnNodes", () => {
     it("refuses to pin to no node at all", () => {
         expect(() => onlyOnNodes([])).toThrow("expected at least one node name, got none");
     });
