@@ -15,14 +15,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { EngineResult, EngineStack, ensureStack, pulumi, ROOT, setSecrets, writeStackConfig } from "../harness/engine";
+import { EngineResult, EngineStack, pulumi, ROOT } from "../harness/engine";
 import { previewWithTestSecrets } from "../harness/preview";
-import { devStackOnSim, loginsBetween, placeK3sFixtures, simConfig, simPrivateKey } from "../harness/sim";
+import { freshStackOnBareNodes, loginsDuring, simDown } from "../harness/sim";
 import { DEV_PLACEHOLDER_SECRETS } from "../harness/stacks";
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const nowS = () => Math.floor(Date.now() / 1000);
-const sleepS = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 /** The newest recorded cold build of each piece: [what, wall s, peak MiB]. */
 function coldBuilds(): string[][] {
@@ -43,38 +41,25 @@ function ok(what: string, r: EngineResult): EngineResult {
 }
 
 async function onSimulatedNodes(): Promise<string[]> {
-    const busy = devStackOnSim();
-    if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`bench: ${busy}`);
     const stack: EngineStack = { name: "bench", stateDir: path.join(ROOT, ".cache/bench/state"), passphrase: "picluster-bench" };
     const file = path.join(ROOT, "Pulumi.bench.yaml");
-    execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit" });
-    fs.rmSync(stack.stateDir, { recursive: true, force: true });
-    fs.rmSync(file, { force: true });
     const simStart = Date.now();
-    execFileSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit" });
+    await freshStackOnBareNodes(stack, file, DEV_PLACEHOLDER_SECRETS);
     const simMs = Date.now() - simStart;
-    placeK3sFixtures();
-    writeStackConfig(file, "dev", simConfig());
-    await ensureStack(stack);
-    await setSecrets(stack, { "picluster:sshPrivateKey": simPrivateKey(), ...DEV_PLACEHOLDER_SECRETS });
     try {
         const first = ok("first up", await pulumi(stack, ["up", "--yes", "--skip-preview"]));
         const created = first.stdout.match(/\+ (\d+) created/)?.[1] ?? "?";
-        await sleepS(1.1);
-        const from = nowS();
-        const again = ok("no-op up", await pulumi(stack, ["up", "--yes", "--skip-preview", "--expect-no-changes"]));
-        const to = nowS() + 1;
-        await sleepS(2.1);
-        const logins = Object.values(loginsBetween(from, to)).reduce((a, b) => a + b, 0);
+        const { result: again, logins: perNode } = await loginsDuring(async () => ok("no-op up", await pulumi(stack, ["up", "--yes", "--skip-preview", "--expect-no-changes"])));
+        const logins = Object.values(perNode).reduce((a, b) => a + b, 0);
         const destroy = ok("destroy", await pulumi(stack, ["destroy", "--yes", "--skip-preview"]));
         return [
-            `| boot the simulated nodes (\`sim/up.sh\`, rootfs cached) | ${secs(simMs)} | 4 nodes |`,
+            `| take down and boot the simulated nodes, make the stack (rootfs cached) | ${secs(simMs)} | 4 nodes |`,
             `| first \`pulumi up\`, bare nodes | ${secs(first.ms)} | ${created} resources created |`,
             `| no-op \`pulumi up --expect-no-changes\` | ${secs(again.ms)} | ${logins} SSH logins on the nodes (0: no step ran) |`,
             `| \`pulumi destroy\` | ${secs(destroy.ms)} | every step's delete command |`,
         ];
     } finally {
-        execFileSync("bash", [path.join(ROOT, "sim/down.sh")], { stdio: "inherit" });
+        simDown();
         fs.rmSync(file, { force: true });
     }
 }

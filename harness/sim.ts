@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
-import { ROOT, readStackFile } from "./engine";
+import { EngineStack, ensureStack, ROOT, readStackFile, setSecrets, writeStackConfig } from "./engine";
 
 export const SIM_DIR = path.join(ROOT, ".cache/sim");
 
@@ -20,9 +20,9 @@ export function simPrivateKey(): string {
  * Plain config overrides that point the dev stack at the running simulated nodes:
  * the host keys sim/up.sh pinned (by absolute path, for any working directory), and
  * dial limits that ride out the cgroup reboot with room to spare on a busy machine
- * (seen: up to 16 dials) yet give up on a node that is not there within about
- * five minutes (the provider backs off from 3 to 8 s between dials). Changing them later would change every step's
- * connection, and so re-run every step.
+ * (seen: up to 16 dials) yet give up on a node that is not there within about five
+ * minutes (the provider backs off from 3 to 8 s between dials). Changing them later
+ * would change every step's connection, and so re-run every step.
  */
 export function simConfig(): Record<string, unknown> {
     return {
@@ -102,6 +102,54 @@ export function loginsBetween(fromS: number, toS: number, nodes = simNodes().map
     return Object.fromEntries(
         nodes.map((n) => [n, Number(mustOnNode(n, `journalctl -u ssh --no-pager -q --since=@${fromS} --until=@${toS} | grep -c 'Accepted publickey' || true`).trim())]),
     );
+}
+
+const nowS = () => Math.floor(Date.now() / 1000);
+const sleepS = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
+/**
+ * Run `action` and count the SSH logins each node accepted meanwhile. The journal's
+ * window is whole seconds, so it opens a second after any login made just before
+ * and closes a second before any made just after (the caller's own checks).
+ */
+export async function loginsDuring<T>(action: () => Promise<T>, nodes?: string[]): Promise<{ result: T; logins: Record<string, number> }> {
+    await sleepS(1.1);
+    const from = nowS();
+    const result = await action();
+    const to = nowS() + 1;
+    await sleepS(2.1);
+    return { result, logins: loginsBetween(from, to, nodes) };
+}
+
+/**
+ * A stack of its own (`e2e`, `bench`) on freshly booted, bare simulated nodes: the
+ * nodes are taken down and booted again, the stack's state and file start empty,
+ * the K3s fixture is served, and the nodes' key and `secrets` are set. Refuses to
+ * take over nodes that `npm run dev` provisioned (PICLUSTER_SIM_TAKEOVER=1 does).
+ * Returns the SHA-256 of the K3s fixture served.
+ */
+export async function freshStackOnBareNodes(stack: EngineStack, stackFile: string, secrets: Readonly<Record<string, string>>): Promise<string> {
+    const busy = devStackOnSim();
+    if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`${stack.name}: ${busy}`);
+    spawnOk("bash", [path.join(ROOT, "sim/down.sh")]);
+    fs.rmSync(stack.stateDir, { recursive: true, force: true });
+    fs.rmSync(stackFile, { force: true });
+    spawnOk("bash", [path.join(ROOT, "sim/up.sh")]);
+    const fixtureSha = placeK3sFixtures();
+    writeStackConfig(stackFile, "dev", simConfig());
+    await ensureStack(stack);
+    await setSecrets(stack, { "picluster:sshPrivateKey": simPrivateKey(), ...secrets });
+    return fixtureSha;
+}
+
+/** Take the simulated nodes down. */
+export function simDown(): void {
+    spawnOk("bash", [path.join(ROOT, "sim/down.sh")]);
+}
+
+function spawnOk(cmd: string, args: string[]): void {
+    const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 900_000 });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}`);
 }
 
 /** Whether any simulated node is running (its supervisor is alive). */
