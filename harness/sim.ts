@@ -153,8 +153,8 @@ function spawnOk(cmd: string, args: string[]): void {
 }
 
 /** Whether any simulated node is running (its supervisor is alive). */
-export function simRunning(): boolean {
-    const run = path.join(SIM_DIR, "run");
+export function simRunning(simDir = SIM_DIR): boolean {
+    const run = path.join(simDir, "run");
     if (!fs.existsSync(run)) return false;
     return fs
         .readdirSync(run)
@@ -173,9 +173,9 @@ export function simRunning(): boolean {
  * Why the simulated nodes are not free for a run that boots them afresh: they are up
  * and the user's dev stack (npm run dev) has resources on them. Undefined when free.
  */
-export function devStackOnSim(stateDir = path.join(ROOT, ".pulumi-state")): string | undefined {
+export function devStackOnSim(stateDir = path.join(ROOT, ".pulumi-state"), simDir = SIM_DIR): string | undefined {
     const state = path.join(stateDir, ".pulumi/stacks/picluster/dev.json");
-    if (!simRunning() || !fs.existsSync(state)) return undefined;
+    if (!simRunning(simDir) || !fs.existsSync(state)) return undefined;
     const resources = (JSON.parse(fs.readFileSync(state, "utf8")) as { checkpoint?: { latest?: { resources?: unknown[] } } }).checkpoint?.latest?.resources ?? [];
     if (resources.length <= 1) return undefined;
     return (

@@ -1,0 +1,39 @@
+/**
+ * The guard that keeps the e2e suite and the benchmark from booting afresh the
+ * simulated nodes that `npm run dev` provisioned for the user.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { spawn } from "child_process";
+import { devStackOnSim } from "../../harness/sim";
+import { scratchDir } from "../helpers/tmp";
+
+/** A dev stack state file with `n` resources under a file backend directory. */
+function devState(n: number): string {
+    const dir = scratchDir("state");
+    const file = path.join(dir, ".pulumi/stacks/picluster/dev.json");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ checkpoint: { latest: { resources: Array.from({ length: n }, (_, i) => ({ urn: `r${i}` })) } } }));
+    return dir;
+}
+
+describe("devStackOnSim", () => {
+    const sim = scratchDir("sim");
+    // A live process whose command line names the node supervisor, as sim/up.sh leaves one per node.
+    const supervisor = spawn("bash", ["-c", "sleep 60; true", "supervise.sh"], { stdio: "ignore" });
+    beforeAll(() => {
+        fs.mkdirSync(path.join(sim, "run"), { recursive: true });
+        fs.writeFileSync(path.join(sim, "run", "worker-1.supervisor.pid"), `${supervisor.pid}\n`);
+    });
+    afterAll(() => supervisor.kill());
+
+    it("GIVEN running nodes and a dev stack with resources, THEN it names the reason and how to free them", () => {
+        expect(devStackOnSim(devState(37), sim)).toMatch(/running the dev stack that npm run dev provisioned \(37 resources.*npm run pulumi -- destroy --yes && sudo npm run sim:down/);
+    });
+
+    it("lets a run go ahead when the dev stack is empty, absent, or the nodes are down", () => {
+        expect(devStackOnSim(devState(1), sim)).toBeUndefined();
+        expect(devStackOnSim(scratchDir("none"), sim)).toBeUndefined();
+        expect(devStackOnSim(devState(37), scratchDir("no-sim"))).toBeUndefined();
+    });
+});
