@@ -22,8 +22,11 @@ export const SD_CARD_RELABEL_RULES = [
 
 /**
  * Values of the `k8s-monitoring` chart (1.x schema); `password` is the Grafana Cloud
- * token. The Alloy instances that push metrics and events to Grafana Cloud run only on
- * `internetNodes`; they scrape node-exporter on every node over the LAN.
+ * token. Every Alloy instance pushes to Grafana Cloud, so every one runs only on
+ * `internetNodes`; airgapped nodes' firewalls reject pod egress. Node-exporter stays
+ * on every node and is scraped over the LAN. Pod logs are read through the Kubernetes
+ * API (the API server proxies to each kubelet over the LAN) by a clustered Deployment
+ * instead of the chart's default DaemonSet, which would push from every node.
  */
 export function monitoringValues(settings: EnabledMonitoring, password: string, internetNodes: readonly string[]) {
     const onInternet = { controller: { affinity: onlyOnNodes(internetNodes) } };
@@ -31,6 +34,12 @@ export function monitoringValues(settings: EnabledMonitoring, password: string, 
         cluster: { name: settings.clusterName },
         alloy: onInternet,
         "alloy-events": onInternet,
+        "alloy-logs": {
+            controller: { type: "deployment", replicas: 1, affinity: onlyOnNodes(internetNodes) },
+            // The chart requires clustering when logs come from the API; no node's
+            // log files are read, so no host mounts.
+            alloy: { clustering: { enabled: true }, mounts: { varlog: false, dockercontainers: false } },
+        },
         externalServices: {
             prometheus: { host: settings.prometheus.url, basicAuth: { username: settings.prometheus.username, password } },
             loki: { host: settings.loki.url, basicAuth: { username: settings.loki.username, password } },
@@ -55,7 +64,7 @@ export function monitoringValues(settings: EnabledMonitoring, password: string, 
             cost: { enabled: false },
         },
         opencost: { enabled: false },
-        logs: { enabled: true, pod_logs: { enabled: true }, cluster_events: { enabled: true } },
+        logs: { enabled: true, pod_logs: { enabled: true, gatherMethod: "api" }, cluster_events: { enabled: true } },
     };
 }
 

@@ -1,4 +1,5 @@
 import { monitoringValues } from "../../components/monitoring";
+import { onlyOnNodes } from "../../components/placement";
 import { ProgramRun, runProgram, TEST_SECRETS, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
@@ -33,6 +34,15 @@ describe("Monitoring", () => {
         const pinned = { controller: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["control"] }] }] } } } } };
         expect(release.inputs.values.alloy).toEqual(pinned);
         expect(release.inputs.values["alloy-events"]).toEqual(pinned);
+    });
+
+    it("collects pod logs from airgapped nodes through the API, pushing only from an internet node", () => {
+        const values = pi.ofType("kubernetes:helm.sh/v3:Release")[0].inputs.values;
+        expect(values.logs.pod_logs.gatherMethod).toBe("api");
+        // Not the chart's DaemonSet, which would run (and push) on every node.
+        expect(values["alloy-logs"].controller).toMatchObject({ type: "deployment", affinity: onlyOnNodes(["control"]) });
+        expect(values["alloy-logs"].alloy.clustering.enabled).toBe(true);
+        expect(values["alloy-logs"].alloy.mounts).toEqual({ varlog: false, dockercontainers: false });
     });
 
     it("is off in the dev stack", () => {
