@@ -3,7 +3,7 @@
  * lives. All on local file backends in git-ignored folders.
  */
 import * as path from "path";
-import { EngineStack, ROOT } from "./engine";
+import { EngineStack, readStackFile, ROOT } from "./engine";
 
 /**
  * The dev stack, as `npm run dev` and `npm run pulumi` run it. Its passphrase is
@@ -20,3 +20,12 @@ export const DEV_STACK: EngineStack = {
 export const DEV_PLACEHOLDER_SECRETS: Readonly<Record<string, string>> = {
     "picluster:googleClientSecret": "dev-not-a-secret",
 };
+
+/**
+ * Overrides that switch a stack's platform off: the nodes and K3s only, for runs
+ * that exercise provisioning without the local control plane.
+ */
+export function platformOff(base = "dev"): Record<string, unknown> {
+    const platform = readStackFile(base).config["picluster:platform"] as Record<string, unknown>;
+    return { "picluster:platform": { ...platform, enabled: false } };
+}

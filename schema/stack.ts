@@ -247,8 +247,7 @@ export const scalingSchema = z.strictObject({
 export const platformSchema = z.strictObject({
     /**
      * Deploy the platform onto the cluster. Off: the program provisions the nodes and
-     * K3s only (a user who wants just the cluster; the dev stack until a local
-     * Kubernetes API runs there). @default true
+     * K3s only (a user who wants just the cluster). @default true
      */
     enabled: z.boolean().default(true),
     namespace: hostLabel

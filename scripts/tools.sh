@@ -102,6 +102,14 @@ npm_pin() { # package
 	sed -n "s|^ *\"$1\": *\"\\([0-9][^\"]*\\)\".*|\\1|p" "$repo/package.json" | head -n1
 }
 
+# Where `go mod download` put a module (downloading it if needed).
+module_dir() { # module@version
+	local d
+	d="$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	[[ -n "$d" ]] || die "cannot download $1"
+	echo "$d"
+}
+
 # Short hash of the build inputs, for the output directory name.
 build_key() { # files...
 	{
@@ -133,18 +141,19 @@ timed() { # label cmd...
 	fi
 }
 
-# Build the main package $pkg of the wrapper module $dir into $cache/bin/$name-$ver-$key/$bin.
+# Build the main package $pkg of the wrapper module $dir into
+# $cache/bin/$name-$ver-$key/$bin, stamping the version with the -X flags $xflags.
 # Echoes the output directory.
-build_wrapped() { # name wrapper-dir main-package version ldflags-version-var binary
-	local name="$1" dir="$2" pkg="$3" ver="$4" var="$5" bin="$6" key out
-	key="$(build_key "$dir/go.mod" "$dir/go.sum")"
+build_wrapped() { # name wrapper-dir main-package version xflags binary
+	local name="$1" dir="$2" pkg="$3" ver="$4" xflags="$5" bin="$6" key out
+	key="$(build_key "$dir/go.mod" "$dir/go.sum" <(printf '%s\n' "$pkg" "$xflags"))"
 	out="$cache/bin/$name-$ver-$key"
 	if [[ -x "$out/$bin" ]]; then
 		echo "$out"
 		return
 	fi
 	log "building $name $ver (cold builds take minutes; cached afterwards in $out)"
-	go_build_into "$out" "$name" "$ver" "$dir" "$pkg" "-X $var=$ver" "$bin"
+	go_build_into "$out" "$name" "$ver" "$dir" "$pkg" "$xflags" "$bin"
 	echo "$out"
 }
 
@@ -204,7 +213,7 @@ fi
 
 if [[ ! -e "$stage/pulumi" ]]; then
 	cli_out="$(build_wrapped pulumi "$wrappers/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-		"$cli_ver" github.com/pulumi/pulumi/sdk/v3/go/common/version.Version pulumi)"
+		"$cli_ver" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_ver" pulumi)"
 	place "$cli_out/pulumi" "$stage/pulumi"
 fi
 
@@ -213,9 +222,7 @@ fi
 if [[ ! -e "$stage/pulumi-resource-pulumi-nodejs" ]]; then
 	shim="$cache/bin/pulumi-resource-pulumi-nodejs-$cli_sdk_ver/pulumi-resource-pulumi-nodejs"
 	if [[ ! -x "$shim" ]]; then
-		sdk_dir="$(go mod download -json "github.com/pulumi/pulumi/sdk/v3@$cli_sdk_ver" |
-			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-		[[ -n "$sdk_dir" ]] || die "cannot download github.com/pulumi/pulumi/sdk/v3@$cli_sdk_ver"
+		sdk_dir="$(module_dir "github.com/pulumi/pulumi/sdk/v3@$cli_sdk_ver")"
 		mkdir -p "$(dirname "$shim")"
 		install -m 0755 "$sdk_dir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$shim"
 	fi
@@ -400,9 +407,90 @@ for p in $providers; do
 	build_provider "$p"
 done
 
+# --- local control plane (scripts/cluster.sh) ------------------------------------------
+# What `npm run cluster:up` runs, all from Go modules:
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+#               k8s.io/kubernetes (wrapper module scripts/tools/kubernetes); they share
+#               most of their graph, so after the first (5 min cold on 2 cores) each
+#               further one is mostly a link. The version is stamped in as Kubernetes'
+#               release build does: clients cannot parse a plain build's placeholder.
+#   kwok        sigs.k8s.io/kwok (scripts/tools/kwok), the simulated kubelets
+#   traefik     the ingress controller K3s ships. v3.6.12 is the newest v3 that builds
+#               from the Go module proxy: from v3.7 its go.mod replaces
+#               github.com/traefik/traefik/dynamic/ext with a folder that has a go.mod of
+#               its own, so the module zip leaves it out, and the proxy does not serve it.
+#   metrics-server  the resource metrics API the HPA controller reads
+# and, into <repo>/.tools/share, definitions from the same pinned modules (never
+# copied into this repository):
+#   kwok.yaml           kwok's stages as kwokctl configures them by default (nodes Ready
+#                       at once with a lease heartbeat, pods Ready at once) and its
+#                       resource-usage simulation (each pod's CPU and memory from its
+#                       kwok.x-k8s.io/usage-* annotations, served as kubelet metrics)
+#   traefik-crds.yaml   the traefik.io CRDs, which K3s installs with Traefik
+#   traefik-rbac.yaml   Traefik's ClusterRole for its Kubernetes CRD and Ingress providers
+#   metrics-server-rbac.yaml  metrics-server's ServiceAccount and roles
+# PICLUSTER_TOOLS_CLUSTER=0 skips all of this.
+traefik_ver=v3.6.12
+metrics_server_ver=v0.8.0
+
+# A module copied out of the module cache, built as it is.
+recipe_module() { # module@version main-package
+	cp -r "$(module_dir "$1")/." .
+	chmod -R u+w .
+	echo . "$2"
+}
+recipe_traefik() { recipe_module "github.com/traefik/traefik/v3@v$1" ./cmd/traefik; }
+recipe_metrics_server() { recipe_module "sigs.k8s.io/metrics-server@v$1" ./cmd/metrics-server; }
+
+share_stage="$(mktemp -d "$repo/.tools/.share-XXXXXX")"
+trap 'rm -rf "$stage" "$share_stage"' EXIT
+if [[ "${PICLUSTER_TOOLS_CLUSTER:-1}" != 0 ]]; then
+	k8s_ver="$(required_version "$wrappers/kubernetes/go.mod" k8s.io/kubernetes)"
+	[[ "$k8s_ver" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || die "cannot read the k8s.io/kubernetes pin from $wrappers/kubernetes/go.mod"
+	k8s_x="-X k8s.io/component-base/version.gitVersion=$k8s_ver"
+	k8s_x+=" -X k8s.io/component-base/version.gitMajor=${BASH_REMATCH[1]} -X k8s.io/component-base/version.gitMinor=${BASH_REMATCH[2]}"
+	k8s_x+=" -X k8s.io/component-base/version.gitTreeState=clean"
+	for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+		out="$(build_wrapped "$c" "$wrappers/kubernetes" "k8s.io/kubernetes/cmd/$c" "$k8s_ver" "$k8s_x" "$c")"
+		place "$out/$c" "$stage/$c"
+	done
+	kwok_ver="$(required_version "$wrappers/kwok/go.mod" sigs.k8s.io/kwok)"
+	[[ -n "$kwok_ver" ]] || die "cannot read the sigs.k8s.io/kwok pin from $wrappers/kwok/go.mod"
+	# kwok's version is a constant in its source; nothing to stamp.
+	out="$(build_wrapped kwok "$wrappers/kwok" sigs.k8s.io/kwok/cmd/kwok "$kwok_ver" "" kwok)"
+	place "$out/kwok" "$stage/kwok"
+	out="$(build_recipe traefik recipe_traefik "${traefik_ver#v}" github.com/traefik/traefik/v3/pkg/version.Version traefik)"
+	place "$out/traefik" "$stage/traefik"
+	out="$(build_recipe metrics-server recipe_metrics_server "${metrics_server_ver#v}" k8s.io/client-go/pkg/version.gitVersion metrics-server v)"
+	place "$out/metrics-server" "$stage/metrics-server"
+
+	# Copy $2 (a path inside module $1) to $share_stage/$3.
+	share_file() { # module@version path name
+		local src
+		src="$(module_dir "$1")/$2"
+		[[ -f "$src" ]] || die "$1 has no $2"
+		cp "$src" "$share_stage/$3"
+	}
+	for f in stage/node/fast/node-initialize.yaml stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+		stage/pod/fast/pod-ready.yaml stage/pod/fast/pod-complete.yaml stage/pod/fast/pod-delete.yaml \
+		metrics/usage/usage-from-annotation.yaml metrics/resource/metrics-resource.yaml; do
+		share_file "sigs.k8s.io/kwok@$kwok_ver" "kustomize/$f" part.yaml
+		{
+			printf -- '---\n'
+			cat "$share_stage/part.yaml"
+		} >>"$share_stage/kwok.yaml"
+	done
+	rm "$share_stage/part.yaml"
+	share_file "github.com/traefik/traefik/v3@$traefik_ver" integration/fixtures/k8s/01-traefik-crd.yml traefik-crds.yaml
+	share_file "github.com/traefik/traefik/v3@$traefik_ver" docs/content/reference/dynamic-configuration/kubernetes-crd-rbac.yml traefik-rbac.yaml
+	share_file "sigs.k8s.io/metrics-server@$metrics_server_ver" manifests/base/rbac.yaml metrics-server-rbac.yaml
+fi
+
 # --- publish -----------------------------------------------------------------------
-rm -rf "$bindir"
+rm -rf "$bindir" "$repo/.tools/share"
 mv "$stage" "$bindir"
+chmod 0755 "$share_stage"
+mv "$share_stage" "$repo/.tools/share"
 trap - EXIT
 
 echo "$bindir"

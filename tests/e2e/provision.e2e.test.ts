@@ -21,6 +21,7 @@ import {
 } from "../../provisioning/render";
 import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles, writeStackConfig } from "../../harness/engine";
 import { devK3sVersion, freshStackOnBareNodes, loginsDuring, mustOnNode, onNode, simConfig, simDown, simPrivateKey } from "../../harness/sim";
+import { platformOff } from "../../harness/stacks";
 import { testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
@@ -35,9 +36,12 @@ let settings: StackSettings;
 let first: EngineResult;
 let fixtureSha: string;
 
+/** The nodes and K3s only: the platform on the local control plane has its own suite (platform.e2e.test.ts). */
+const PROVISION_ONLY = platformOff("dev");
+
 /** Write the e2e stack's config: the dev stack's file, pointed at the simulated nodes, plus `overrides`. */
 function configure(overrides: Record<string, unknown> = {}): void {
-    writeStackConfig(STACK_FILE, "dev", { ...simConfig(), ...overrides });
+    writeStackConfig(STACK_FILE, "dev", { ...simConfig(), ...PROVISION_ONLY, ...overrides });
 }
 
 function log(name: string, r: EngineResult): void {
@@ -51,8 +55,8 @@ const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").
 
 beforeAll(async () => {
     // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
-    fixtureSha = await freshStackOnBareNodes(E2E, STACK_FILE, SECRETS);
-    const { values, secretKeys } = testConfig("dev", simConfig());
+    fixtureSha = await freshStackOnBareNodes(E2E, STACK_FILE, SECRETS, PROVISION_ONLY);
+    const { values, secretKeys } = testConfig("dev", { ...simConfig(), ...PROVISION_ONLY });
     settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
     first = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
     log("first-up", first);
