@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ConfigError, StackConfig } from "../config";
+import { StackConfig } from "../config";
 import { ClusterSettings } from "../schema/stack";
 import { Auth, OAUTH2_PROXY_PORT } from "./auth";
 import { Database } from "./database";
@@ -31,18 +31,8 @@ export function resolveKubeconfig(
     switch (source.source) {
         case "k3s":
             return pulumi.secret(fromK3s);
-        case "file": {
-            let text: string;
-            try {
-                text = readFile(path.resolve(source.path));
-            } catch (e) {
-                const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-                throw new ConfigError([
-                    `picluster:cluster.kubeconfig.path: expected a readable kubeconfig file, got ${JSON.stringify(source.path)} (${why}; the dev stack's is written by npm run cluster:up)`,
-                ]);
-            }
-            return pulumi.secret(text);
-        }
+        case "file":
+            return pulumi.secret(readFile(path.resolve(source.path)));
         default: {
             const never: never = source;
             throw new Error(`unknown kubeconfig source ${JSON.stringify(never)}`);

@@ -168,15 +168,17 @@ export interface PreviewStep {
     readonly name: string;
     /** Properties whose change causes the step (updates and replacements). */
     readonly diffs: readonly string[];
+    /** Property paths that change, from the provider's detailed diff (`spec.replicas`, …). */
+    readonly paths: readonly string[];
 }
 
 /** The steps of a `pulumi preview --json` document, with each resource's type and name. */
 export function previewSteps(json: string): PreviewStep[] {
-    const doc = JSON.parse(json) as { steps?: { op: string; urn: string; diffs?: string[] }[] };
+    const doc = JSON.parse(json) as { steps?: { op: string; urn: string; diffs?: string[]; detailedDiff?: Record<string, unknown> }[] };
     return (doc.steps ?? []).map((st) => {
         const parts = st.urn.split("::");
         const types = (parts[2] ?? "").split("$");
-        return { op: st.op, urn: st.urn, type: types[types.length - 1], name: parts[3] ?? "", diffs: st.diffs ?? [] };
+        return { op: st.op, urn: st.urn, type: types[types.length - 1], name: parts[3] ?? "", diffs: st.diffs ?? [], paths: Object.keys(st.detailedDiff ?? {}) };
     });
 }
 

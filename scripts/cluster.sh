@@ -202,7 +202,8 @@ up() {
 		--authentication-kubeconfig "$dir/scheduler.kubeconfig" --authorization-kubeconfig "$dir/scheduler.kubeconfig" \
 		--bind-address 127.0.0.1 --leader-elect=false --profiling=false
 	start kwok "$bin/kwok" --kubeconfig "$dir/kwok.kubeconfig" --config "$(share kwok.yaml)" \
-		--manage-all-nodes=true --cidr 10.42.0.1/16 --node-ip "$adv_ip" --node-port "$kwok_port" \
+		--manage-all-nodes=true --node-lease-duration-seconds 40 \
+		--cidr 10.42.0.1/16 --node-ip "$adv_ip" --node-port "$kwok_port" \
 		--server-address "$adv_ip:$kwok_port" \
 		--tls-cert-file "$pki/kwok-serving.crt" --tls-private-key-file "$pki/kwok-serving.key"
 

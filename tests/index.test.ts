@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "util";
 import { loadCatalog } from "../experiments/catalog";
 import { isKubernetesObject, schemaErrors } from "./helpers/schema";
+import { platformOff } from "../harness/stacks";
 import * as programHelpers from "./helpers/program";
 import { isSecret, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS, withPlatform } from "./helpers/program";
 
@@ -183,18 +184,22 @@ describe("the stacks", () => {
         expect(run.outputs.namespace).toBe("ahuora");
     });
 
-    it("dev, as committed, provisions its 4 nodes and K3s and deploys no platform (platform.enabled: false)", async () => {
+    it("dev, as committed, provisions its 4 nodes and K3s and deploys the platform through the local control plane's kubeconfig", async () => {
         const run = await runProgram("dev");
+        expect(run.outputs.nodes).toHaveLength(4);
+        expect(run.resources.filter((r) => r.type === "command:remote:Command").length).toBeGreaterThan(20);
+        expect(run.resources.filter((r) => r.type === "pulumi:providers:kubernetes")).toHaveLength(1);
+        expect(run.resources.filter(isKubernetesObject).length).toBeGreaterThan(30);
+        expect(run.outputs.hosts).toEqual(["ahuora.org.nz", "api.ahuora.org.nz", "auth.ahuora.org.nz"]);
+    });
+
+    it("with the platform off (platform.enabled: false), no Kubernetes object and no kubeconfig file is needed", async () => {
+        const off = { ...platformOff("dev"), "picluster:cluster": { kubeconfig: { source: "file", path: "/nonexistent/kubeconfig" } } };
+        const run = await runProgram("dev", off);
         expect(run.outputs.nodes).toHaveLength(4);
         expect(run.resources.filter(isKubernetesObject)).toEqual([]);
         expect(run.resources.filter((r) => r.type === "pulumi:providers:kubernetes")).toEqual([]);
         expect(run.outputs.hosts).toBeUndefined();
-        expect(run.resources.filter((r) => r.type === "command:remote:Command").length).toBeGreaterThan(20);
-    });
-
-    it("with the platform off, the kubeconfig file the platform would read is not required", async () => {
-        const run = await runProgram("dev", { "picluster:cluster": { kubeconfig: { source: "file", path: "/nonexistent/kubeconfig" } } });
-        expect(run.outputs.nodes).toHaveLength(4);
         await expect(runProgram("dev", withPlatform("dev", { "picluster:cluster": { kubeconfig: { source: "file", path: "/nonexistent/kubeconfig" } } }))).rejects.toThrow(
             /picluster:cluster\.kubeconfig\.path: expected a readable kubeconfig file, got "\/nonexistent\/kubeconfig \(ENOENT/,
         );

@@ -9,11 +9,15 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { clusterDown, clusterUp, kubeItems } from "../../harness/cluster";
-import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
-import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
+import { parseStackConfig } from "../../config";
 import { loadCatalog } from "../../experiments/catalog";
-import { readStackFile } from "../../harness/engine";
+import { clusterDown, clusterUp, kubectl, kubeItems } from "../../harness/cluster";
+import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, writeStackConfig } from "../../harness/engine";
+import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
+import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
+import { cpuMillicores } from "../../loadtest/runner/kube";
+import type { HpaPolicy } from "../../schema/stack";
+import { testConfig } from "../helpers/program";
 
 const STACK: EngineStack = { name: "e2e-platform", stateDir: path.join(ROOT, ".cache/e2e-platform/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-platform.yaml");
@@ -119,14 +123,25 @@ describe("the platform on the local control plane", () => {
 });
 
 describe("swapping experiments", () => {
-    const catalog = loadCatalog();
-    const names = Object.keys(catalog);
-    // Kinds an experiment may touch: the Deployments (replicas, resources) and HPAs.
-    const SCALING_TYPES = new Set(["kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"]);
+    const names = Object.keys(loadCatalog());
+    /** What a swap may change: a Deployment's replicas and container resources, and HPAs. */
+    const SCALING_PATH = /^spec\.replicas$|^spec\.template\.spec\.containers\[\d+\]\.resources(\.|$)/;
 
-    it("each switch between consecutive catalog entries plans only Deployment replicas/resources and HPA changes, never a replacement; up applies it", async () => {
+    /** Why a planned step is not a scaling change ("" when it is one). */
+    function notScaling(step: PreviewStep): string {
+        if (step.op === "same") return "";
+        if (step.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" && ["create", "update", "delete"].includes(step.op)) return "";
+        if (step.type === "kubernetes:apps/v1:Deployment" && step.op === "update") {
+            const other = step.paths.filter((p) => !SCALING_PATH.test(p));
+            return other.length === 0 && step.paths.length > 0 ? "" : `changes ${other.join(", ") || "no detailed path"}`;
+        }
+        return step.op;
+    }
+
+    it("each switch between consecutive catalog entries plans only Deployment replicas/resources and HPA changes (never a replacement), and up applies it", async () => {
         const problems: string[] = [];
-        for (let i = 0; i + 1 < names.length; i++) {
+        const plannedTypes = new Set<string>();
+        for (let i = 0; i + 1 < names.length && problems.length === 0; i++) {
             const [from, to] = [names[i], names[i + 1]];
             selectExperiment(to);
             const preview = await pulumi(STACK, ["preview", "--json", "--diff"], { timeoutMs: 5 * 60_000 });
@@ -134,19 +149,129 @@ describe("swapping experiments", () => {
                 problems.push(`${from} -> ${to}: preview failed:\n${tail(preview)}`);
                 break;
             }
-            for (const step of previewSteps(preview.stdout).filter((s) => s.op !== "same")) {
-                const fullType = step.urn.split("::")[2].split("$").pop()!;
-                const allowed =
-                    SCALING_TYPES.has(fullType) &&
-                    (step.op === "create" || step.op === "delete" || (step.op === "update" && fullType.endsWith("HorizontalPodAutoscaler")) || (step.op === "update" && step.diffs.every((d) => d === "spec")));
-                if (!allowed || step.op === "replace" || step.op.includes("replace")) problems.push(`${from} -> ${to}: ${step.op} ${fullType} ${step.name} (${step.diffs.join(", ")})`);
+            for (const step of previewSteps(preview.stdout)) {
+                const why = notScaling(step);
+                if (why !== "") problems.push(`${from} -> ${to}: ${step.op} ${step.type} ${step.name}: ${why}`);
+                if (step.op !== "same") plannedTypes.add(step.type);
             }
             const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
-            if (up.code !== 0) {
-                problems.push(`${from} -> ${to}: up failed:\n${tail(up)}`);
-                break;
+            log(`swap-${to}`, up);
+            if (up.code !== 0) problems.push(`${from} -> ${to}: up failed:\n${tail(up)}`);
+            // What the API server now holds: fixed replicas as set, an HPA for each HPA policy.
+            const { values, secretKeys } = testConfig("dev", { ...simConfig(), "picluster:experiment": to });
+            const scaling = parseStackConfig({ values, secretKeys: new Set(secretKeys) }).scaling;
+            const hpas = new Map(kubeItems("horizontalpodautoscalers", NS).map((h) => [h.spec.scaleTargetRef.name as string, h]));
+            for (const [workload, app] of [["django", "django-api"], ["frontend", "frontend"], ["idaes", "idaes-worker"]] as const) {
+                const p = scaling[workload];
+                const d = JSON.parse(kubectl(["-n", NS, "get", "deployment", app, "-o", "json"]));
+                if (p.mode === "fixed" && (d.spec.replicas !== p.replicas || hpas.has(app))) problems.push(`${to}: ${app} has ${d.spec.replicas} replicas${hpas.has(app) ? " and an HPA" : ""}, expected ${p.replicas} fixed`);
+                if (p.mode === "hpa" && (hpas.get(app)?.spec.minReplicas !== p.minReplicas || hpas.get(app)?.spec.maxReplicas !== p.maxReplicas)) problems.push(`${to}: ${app}'s HPA is ${JSON.stringify(hpas.get(app)?.spec ?? null)}, expected ${p.minReplicas}-${p.maxReplicas}`);
             }
         }
         expect(problems).toEqual([]);
+        // The check above saw real changes, not only no-ops.
+        expect([...plannedTypes].sort()).toEqual(["kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"]);
     }, 3_600_000);
+});
+
+describe("the HPA controller scaling the workloads as each policy says", () => {
+    /** Total CPU demand of a workload during a spike, spread over its pods as real load would be. */
+    const SPIKE_MILLICORES = 750;
+    const USAGE = "kwok.x-k8s.io/usage-cpu";
+    const APPS: Record<string, string> = { django: "django-api", idaes: "idaes-worker" };
+
+    /** The effective HPA policies of an experiment, by Deployment name. */
+    function hpaPolicies(experiment: string): Map<string, HpaPolicy> {
+        const { values, secretKeys } = testConfig("dev", { ...simConfig(), "picluster:experiment": experiment });
+        const settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
+        const out = new Map<string, HpaPolicy>();
+        for (const [workload, app] of Object.entries(APPS)) {
+            const p = settings.scaling[workload as keyof typeof settings.scaling];
+            if (p.mode === "hpa") out.set(app, p);
+        }
+        return out;
+    }
+
+    async function select(experiment: string): Promise<void> {
+        selectExperiment(experiment);
+        const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
+        log(`up-${experiment}`, up);
+        expect(ok(up)).toEqual({ code: 0, output: "" });
+    }
+
+    /**
+     * Run one phase: every second, spread `total` millicores over each app's running
+     * pods (their usage annotation, which kwok serves as kubelet metrics) and record
+     * each Deployment's replicas. Ends after `seconds`, or once `until` holds.
+     */
+    async function phase(apps: readonly string[], total: number, seconds: number, t0: number, timeline: Map<string, ReplicaSample[]>, until?: () => boolean): Promise<void> {
+        const end = Date.now() + seconds * 1000;
+        while (Date.now() < end) {
+            for (const app of apps) {
+                const pods = kubeItems("pods", NS).filter((p) => p.metadata.labels?.app === app && !p.metadata.deletionTimestamp && p.status?.phase === "Running");
+                const each = `${Math.max(1, Math.ceil(total / Math.max(1, pods.length)))}m`;
+                const stale = pods.filter((p) => p.metadata.annotations?.[USAGE] !== each).map((p) => p.metadata.name as string);
+                if (stale.length > 0) kubectl(["-n", NS, "annotate", "--overwrite", "pod", ...stale, `${USAGE}=${each}`]);
+                const d = JSON.parse(kubectl(["-n", NS, "get", "deployment", app, "-o", "json"]));
+                timeline.get(app)!.push({ t: (Date.now() - t0) / 1000, replicas: d.spec.replicas });
+            }
+            if (until?.()) return;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+
+    const last = (timeline: Map<string, ReplicaSample[]>, app: string) => timeline.get(app)!.at(-1)!.replicas;
+
+    it("keeps the minimum replicas with no load (uor-hpa-min-2: Django 2)", async () => {
+        await select("uor-hpa-min-2");
+        const policies = hpaPolicies("uor-hpa-min-2");
+        const timeline = new Map([...policies.keys()].map((a) => [a, [] as ReplicaSample[]]));
+        await phase([...policies.keys()], 0, 60, Date.now(), timeline, () => last(timeline, "django-api") === 2);
+        expect(last(timeline, "django-api")).toBe(2);
+    }, 900_000);
+
+    it.each([
+        ["scaleup-limit-1", 1],
+        ["cpu-target-25", 1],
+        ["stabilization-0", 1],
+    ])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
+        const policies = hpaPolicies(experiment);
+        expect(policies.size).toBeGreaterThan(0);
+        await select(experiment);
+        const apps = [...policies.keys()];
+        const timeline = new Map(apps.map((a) => [a, [] as ReplicaSample[]]));
+        const t0 = Date.now();
+        const request = (p: HpaPolicy) => cpuMillicores(p.resources.requests.cpu ?? "0");
+        const settled = new Map(apps.map((a) => [a, settledReplicas(policies.get(a)!, SPIKE_MILLICORES, request(policies.get(a)!))]));
+        const start = new Map(apps.map((a) => [a, 0]));
+        // Before the spike: idle load, whatever the previous experiment left.
+        await phase(apps, 0, 5, t0, timeline);
+        for (const a of apps) start.set(a, last(timeline, a));
+        const spikeAt = (Date.now() - t0) / 1000;
+        // The spike, until every workload has settled (or 4 minutes), then 30 s more: it must stay there.
+        await phase(apps, SPIKE_MILLICORES, 240, t0, timeline, () => apps.every((a) => last(timeline, a) === settled.get(a)));
+        await phase(apps, SPIKE_MILLICORES, 30, t0, timeline);
+        const problems: string[] = [];
+        for (const app of apps) {
+            const p = policies.get(app)!;
+            const spike = timeline.get(app)!.filter((s) => s.t >= spikeAt);
+            if (last(timeline, app) !== settled.get(app)) problems.push(`${app}: ${last(timeline, app)} replicas under ${SPIKE_MILLICORES}m, expected ${settled.get(app)} (target ${p.cpuTarget} % of ${request(p)}m)`);
+            if (settled.get(app)! > start.get(app)!) problems.push(...scaleUpViolations(spike, scaleUpRules(p)).map((v) => `${app}: ${v}`));
+            const reached = firstReaching(spike, start.get(app)! + 1, spikeAt);
+            if (settled.get(app)! > start.get(app)! && reached) process.stdout.write(`${experiment} ${app}: first scale-up ${(reached.t - spikeAt).toFixed(1)} s after the usage step\n`);
+        }
+        // Load gone: a scale-down window of 0 s lets it fall to the minimum within a minute; a longer one holds it.
+        const calmAt = (Date.now() - t0) / 1000;
+        const atSpike = new Map(apps.map((a) => [a, last(timeline, a)]));
+        const windows = new Map(apps.map((a) => [a, scaleDownRules(policies.get(a)!).stabilizationWindowSeconds]));
+        await phase(apps, 0, 75, t0, timeline, () => apps.every((a) => windows.get(a)! === 0 && last(timeline, a) === policies.get(a)!.minReplicas));
+        for (const app of apps) {
+            const calm = timeline.get(app)!.filter((s) => s.t >= calmAt);
+            const lowest = Math.min(...calm.map((s) => s.replicas));
+            if (windows.get(app) === 0 && lowest !== policies.get(app)!.minReplicas) problems.push(`${app}: stabilisation 0 s, but still ${lowest} replicas 75 s after the load stopped (min ${policies.get(app)!.minReplicas})`);
+            if (windows.get(app)! >= 75 && lowest < atSpike.get(app)!) problems.push(`${app}: stabilisation ${windows.get(app)} s, but it fell from ${atSpike.get(app)} to ${lowest} within 75 s`);
+        }
+        fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `hpa-${experiment}.json`), JSON.stringify(Object.fromEntries(timeline), null, 1));
+        expect(problems).toEqual([]);
+    }, 1_200_000);
 });

@@ -50,18 +50,23 @@ describe("writeStackConfig", () => {
 });
 
 describe("previewSteps", () => {
-    it("reads each step's operation, type, name and changed properties", () => {
+    it("reads each step's operation, type, name, changed properties and changed paths", () => {
         const json = JSON.stringify({
             steps: [
-                { op: "update", urn: "urn:pulumi:e2e::picluster::picluster:provisioning:IngressNode$command:remote:Command::ingress-dnsmasq", diffs: ["create"] },
+                {
+                    op: "update",
+                    urn: "urn:pulumi:e2e::picluster::picluster:provisioning:IngressNode$command:remote:Command::ingress-dnsmasq",
+                    diffs: ["create"],
+                    detailedDiff: { create: { kind: "update" }, "triggers[0]": { kind: "update" } },
+                },
                 { op: "create", urn: "urn:pulumi:e2e::picluster::picluster:provisioning:AgentNode$command:remote:Command::worker-3-prereqs" },
                 { op: "same", urn: "urn:pulumi:e2e::picluster::pulumi:pulumi:Stack::picluster-e2e" },
             ],
         });
         expect(previewSteps(json)).toEqual([
-            { op: "update", urn: expect.any(String), type: "command:remote:Command", name: "ingress-dnsmasq", diffs: ["create"] },
-            { op: "create", urn: expect.any(String), type: "command:remote:Command", name: "worker-3-prereqs", diffs: [] },
-            { op: "same", urn: expect.any(String), type: "pulumi:pulumi:Stack", name: "picluster-e2e", diffs: [] },
+            { op: "update", urn: expect.any(String), type: "command:remote:Command", name: "ingress-dnsmasq", diffs: ["create"], paths: ["create", "triggers[0]"] },
+            { op: "create", urn: expect.any(String), type: "command:remote:Command", name: "worker-3-prereqs", diffs: [], paths: [] },
+            { op: "same", urn: expect.any(String), type: "pulumi:pulumi:Stack", name: "picluster-e2e", diffs: [], paths: [] },
         ]);
     });
 });

@@ -75,8 +75,8 @@ export function stackConfig(stack: string): Record<string, unknown> {
 }
 
 /**
- * Overrides that switch a stack's platform on (the dev stack's file has it off until a
- * local Kubernetes API runs there), so component tests see every object it would deploy.
+ * Overrides that switch a stack's platform on, whatever its file says, so component
+ * tests see every object it would deploy.
  */
 export function withPlatform(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
     const platform = stackConfig(stack)["picluster:platform"] as Record<string, unknown>;
