@@ -1,16 +1,16 @@
 /**
  * The local control plane (scripts/cluster.sh): which simulated nodes kwok plays,
- * and a kubectl bound to the cluster's admin kubeconfig for scripts and tests.
+ * and the cluster as scripts and tests drive it.
  */
 import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { nodeSchema } from "../schema/stack";
 import { ROOT } from "./engine";
 
-/** What `npm run cluster:up` writes and the dev stack's `cluster.kubeconfig` names. */
+/** Where `npm run cluster:up` keeps the dev cluster; its kubeconfig is what the dev stack's `cluster.kubeconfig` names. */
 export const CLUSTER_DIR = path.join(ROOT, ".cache/cluster");
-export const CLUSTER_KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
 
 /** A Raspberry Pi 5 (8 GB) as the scheduler sees it; 110 pods is K3s's default. */
 export const PI5_CAPACITY = { cpu: "4", memory: "8Gi", pods: "110", "ephemeral-storage": "64Gi" } as const;
@@ -56,34 +56,64 @@ export function clusterInventory(config: Record<string, unknown>): { nodes: Inve
     return { nodes, arch: k3s.arch ?? "arm64" };
 }
 
-/** kubectl (built by scripts/tools.sh) against the local cluster; throws with its stderr. */
-export function kubectl(args: readonly string[], input?: string): string {
-    return execFileSync(path.join(ROOT, ".tools/bin/kubectl"), ["--kubeconfig", CLUSTER_KUBECONFIG, "--request-timeout=30s", ...args], {
-        encoding: "utf8",
-        input,
-        stdio: ["pipe", "pipe", "pipe"],
-        timeout: 60_000,
-    });
+/**
+ * A local control plane run by scripts/cluster.sh from its own directory (data,
+ * certificates, kubeconfig, logs). Only one runs at a time: they share the loopback
+ * ports and the advertised address. The dev stack's is `DEV_CLUSTER`; the e2e suite
+ * runs its own, so the user's cluster data is never touched.
+ */
+export class LocalCluster {
+    constructor(public readonly dir: string) {}
+
+    get kubeconfig(): string {
+        return path.join(this.dir, "kubeconfig");
+    }
+
+    private script(args: readonly string[]): void {
+        const r = spawnSync("bash", [path.join(ROOT, "scripts/cluster.sh"), ...args], {
+            encoding: "utf8",
+            timeout: 900_000,
+            env: { ...process.env, PICLUSTER_CLUSTER_DIR: this.dir },
+        });
+        if (r.status !== 0) throw new Error(`scripts/cluster.sh ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+    }
+
+    /** `npm run cluster:up` for a stack's inventory (idempotent). */
+    up(stack = "dev"): void {
+        this.script(["up", stack]);
+    }
+
+    /** `npm run cluster:down`; `purge` also deletes its data and certificates. */
+    down(purge = false): void {
+        this.script(purge ? ["down", "--purge"] : ["down"]);
+    }
+
+    /** Whether its API server process runs. */
+    running(): boolean {
+        try {
+            process.kill(Number(fs.readFileSync(path.join(this.dir, "kube-apiserver.pid"), "utf8")), 0);
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /** kubectl (built by scripts/tools.sh) against this cluster; throws with its stderr. */
+    kubectl(args: readonly string[], input?: string): string {
+        return execFileSync(path.join(ROOT, ".tools/bin/kubectl"), ["--kubeconfig", this.kubeconfig, "--request-timeout=30s", ...args], {
+            encoding: "utf8",
+            input,
+            stdio: ["pipe", "pipe", "pipe"],
+            timeout: 60_000,
+        });
+    }
+
+    /** `kubectl get -o json` of one kind (all namespaces unless one is named), as its items. */
+    items<T = Record<string, any>>(kind: string, namespace?: string): T[] {
+        const ns = namespace === undefined ? ["--all-namespaces"] : ["-n", namespace];
+        return (JSON.parse(this.kubectl(["get", kind, ...ns, "-o", "json"])) as { items: T[] }).items;
+    }
 }
 
-/** scripts/cluster.sh, failing with its output. */
-function clusterScript(args: readonly string[]): void {
-    const r = spawnSync("bash", [path.join(ROOT, "scripts/cluster.sh"), ...args], { encoding: "utf8", timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`scripts/cluster.sh ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-}
-
-/** `npm run cluster:up` for a stack's inventory (idempotent). */
-export function clusterUp(stack = "dev"): void {
-    clusterScript(["up", stack]);
-}
-
-/** `npm run cluster:down`; `purge` also deletes the cluster's data and certificates. */
-export function clusterDown(purge = false): void {
-    clusterScript(purge ? ["down", "--purge"] : ["down"]);
-}
-
-/** `kubectl get -o json` of one kind, as its items. */
-export function kubeItems<T = Record<string, any>>(kind: string, namespace?: string): T[] {
-    const ns = namespace === undefined ? ["--all-namespaces"] : ["-n", namespace];
-    return (JSON.parse(kubectl(["get", kind, ...ns, "-o", "json"])) as { items: T[] }).items;
-}
+/** The dev stack's local control plane (`npm run cluster:up`). */
+export const DEV_CLUSTER = new LocalCluster(CLUSTER_DIR);

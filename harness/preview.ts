@@ -3,7 +3,8 @@
  * and the engine benchmark run it: the tracked stack file as it is, secrets made
  * here (never real ones), a local file backend in .cache/preview/, no network.
  * Nothing on this machine is required beyond the tools: a stack's known_hosts file
- * (the dev stack reads the one sim/up.sh writes) is replaced by one made here.
+ * (the dev stack reads the one sim/up.sh writes) is replaced by one made here, and
+ * so is the dev stack's kubeconfig while its local control plane is not running.
  * Each stack runs as `ci-<stack>`, so no tracked file changes.
  */
 import * as fs from "fs";
@@ -39,6 +40,26 @@ function knownHosts(stack: string, dir: string): string {
     return file;
 }
 
+/**
+ * A kubeconfig for a cluster that is not running (the dev stack's local control
+ * plane before `npm run cluster:up`): the Kubernetes provider then previews its
+ * objects without the API server's dry run, as it does for pi-cluster, whose
+ * kubeconfig is not known until K3s runs.
+ */
+function unreachableKubeconfig(dir: string): string {
+    const file = path.join(dir, "kubeconfig");
+    const doc = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "not-running", cluster: { server: "https://127.0.0.1:9" } }],
+        users: [{ name: "preview", user: { token: "not-a-token" } }],
+        contexts: [{ name: "not-running", context: { cluster: "not-running", user: "preview" } }],
+        "current-context": "not-running",
+    };
+    fs.writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+    return file;
+}
+
 export interface PreviewOutcome {
     readonly stack: string;
     readonly result: EngineResult;
@@ -55,6 +76,10 @@ export async function previewWithTestSecrets(stack: string): Promise<PreviewOutc
         const overrides: Record<string, unknown> = {};
         const ssh = readStackFile(stack).config["picluster:ssh"] as Record<string, unknown> | undefined;
         if (ssh?.knownHostsFile !== undefined) overrides["picluster:ssh"] = { ...ssh, knownHostsFile: knownHosts(stack, dir) };
+        const cluster = readStackFile(stack).config["picluster:cluster"] as { kubeconfig?: { source: string; path?: string } } | undefined;
+        if (cluster?.kubeconfig?.source === "file" && !fs.existsSync(path.resolve(ROOT, cluster.kubeconfig.path!))) {
+            overrides["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: unreachableKubeconfig(dir) } };
+        }
         writeStackConfig(path.join(ROOT, `Pulumi.${s.name}.yaml`), stack, overrides);
         await ensureStack(s);
         const secrets = testSecrets(dir);

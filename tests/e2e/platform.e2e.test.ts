@@ -4,14 +4,15 @@
  * (scripts/cluster.sh: a real API server, controller manager and scheduler, Traefik,
  * and kwok playing the kubelets of the K3s nodes). Checked on the API server.
  *
- * Its own stack, `e2e-platform`, on its own backend; the cluster is started afresh
- * and stopped afterwards.
+ * Its own stack, `e2e-platform`, on its own backend, and its own cluster, started
+ * afresh and removed afterwards. A dev cluster that runs is stopped first (only one
+ * runs at a time), its data kept: `npm run cluster:up` brings it back.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { loadCatalog } from "../../experiments/catalog";
-import { clusterDown, clusterUp, kubectl, kubeItems } from "../../harness/cluster";
+import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
 import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
 import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
@@ -25,6 +26,11 @@ const SECRETS = { "picluster:googleClientSecret": "e2e-google-client-secret-8d02
 const dev = readStackFile("dev").config;
 const NS = ((dev["picluster:platform"] as { namespace?: string }).namespace ?? "ahuora") as string;
 const DB_NODE = (dev["picluster:database"] as { node: string }).node;
+const CLUSTER = new LocalCluster(path.join(ROOT, ".cache/e2e-platform/cluster"));
+const kubectl = (args: readonly string[]) => CLUSTER.kubectl(args);
+const kubeItems = (kind: string, ns?: string) => CLUSTER.items(kind, ns);
+/** The dev stack's config on the simulated nodes and this suite's cluster. */
+const onSim = () => ({ ...simConfig(), "picluster:cluster": { kubeconfig: { source: "file", path: CLUSTER.kubeconfig } } });
 
 let first: EngineResult;
 
@@ -39,13 +45,14 @@ const ok = (r: EngineResult) => ({ code: r.code, output: r.code === 0 ? "" : tai
 
 /** The e2e stack's config with an experiment selected. */
 function selectExperiment(experiment: string): void {
-    writeStackConfig(STACK_FILE, "dev", { ...simConfig(), "picluster:experiment": experiment });
+    writeStackConfig(STACK_FILE, "dev", { ...onSim(), "picluster:experiment": experiment });
 }
 
 beforeAll(async () => {
-    clusterDown(true);
-    clusterUp("dev");
-    await freshStackOnBareNodes(STACK, STACK_FILE, SECRETS);
+    if (DEV_CLUSTER.running()) DEV_CLUSTER.down();
+    CLUSTER.down(true);
+    CLUSTER.up("dev");
+    await freshStackOnBareNodes(STACK, STACK_FILE, SECRETS, onSim());
     first = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 25 * 60_000 });
     log("first-up", first);
     process.stdout.write(`pulumi up -s ${STACK.name} (nodes and platform): exit ${first.code} in ${(first.ms / 1000).toFixed(1)} s\n`);
@@ -53,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(() => {
     simDown();
-    clusterDown(true);
+    CLUSTER.down(true);
 }, 300_000);
 
 describe("the platform on the local control plane", () => {
