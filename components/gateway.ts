@@ -12,9 +12,13 @@ export type MiddlewareName = (typeof MIDDLEWARES)[number];
  * Middleware chains per host (FACTS.md): the front-end is sent to sign-in, the
  * API answers 401 instead of redirecting (its clients cannot follow a sign-in
  * page), and the auth host itself is open so that anyone can start signing in.
+ * Traefik applies a route's middlewares outermost first, so on the front-end the
+ * errors middleware (`oauth-signin`) comes before forwardAuth (`oauth-forwarder`):
+ * it wraps forwardAuth and turns its 401 into the sign-in redirect. The other way
+ * round the 401 would reach the browser untouched.
  */
 export const CHAINS: Readonly<Record<"frontend" | "api" | "auth", readonly MiddlewareName[]>> = {
-    frontend: ["oauth-forwarder", "oauth-signin"],
+    frontend: ["oauth-signin", "oauth-forwarder"],
     api: ["django-cors", "oauth-forwarder"],
     auth: [],
 };

@@ -10,7 +10,7 @@ const ingress = (name: string) => pi.ofType("kubernetes:networking.k8s.io/v1:Ing
 
 describe("Gateway", () => {
     it.each([
-        ["frontend-ingress", "ahuora.org.nz", "frontend", 80, "ahuora-oauth-forwarder@kubernetescrd,ahuora-oauth-signin@kubernetescrd"],
+        ["frontend-ingress", "ahuora.org.nz", "frontend", 80, "ahuora-oauth-signin@kubernetescrd,ahuora-oauth-forwarder@kubernetescrd"],
         ["api-ingress", "api.ahuora.org.nz", "django-api", 8000, "ahuora-django-cors@kubernetescrd,ahuora-oauth-forwarder@kubernetescrd"],
         ["auth-ingress", "auth.ahuora.org.nz", "oauth2-proxy", 4180, undefined],
     ])("%s routes %s to %s:%i through the chain of FACTS.md", (name, host, service, port, chain) => {
@@ -21,8 +21,9 @@ describe("Gateway", () => {
         expect(i.inputs.spec.tls).toEqual([{ hosts: [host] }]);
     });
 
-    it("keeps the chains in the thesis's order", () => {
-        expect(CHAINS).toEqual({ frontend: ["oauth-forwarder", "oauth-signin"], api: ["django-cors", "oauth-forwarder"], auth: [] });
+    it("orders each chain as FACTS.md says Traefik needs it (outermost first)", () => {
+        // Outermost first: the errors middleware must wrap forwardAuth to catch its 401.
+        expect(CHAINS).toEqual({ frontend: ["oauth-signin", "oauth-forwarder"], api: ["django-cors", "oauth-forwarder"], auth: [] });
         expect(chainAnnotation("ns", [])).toBe("");
     });
 
