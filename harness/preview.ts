@@ -68,8 +68,8 @@ export interface PreviewOutcome {
     readonly leaked: readonly string[];
 }
 
-/** Preview one tracked stack (`pi-cluster`, `dev`) with test secrets. */
-export async function previewWithTestSecrets(stack: string): Promise<PreviewOutcome> {
+/** Preview one tracked stack (`pi-cluster`, `dev`) with test secrets, and config `extra` on top. */
+export async function previewWithTestSecrets(stack: string, extra: Record<string, unknown> = {}): Promise<PreviewOutcome> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `picluster-preview-${stack}-`));
     try {
         const s: EngineStack = { name: `ci-${stack}`, stateDir: STATE, passphrase: "picluster-ci-preview" };
@@ -80,7 +80,7 @@ export async function previewWithTestSecrets(stack: string): Promise<PreviewOutc
         if (cluster?.kubeconfig?.source === "file" && !fs.existsSync(path.resolve(ROOT, cluster.kubeconfig.path!))) {
             overrides["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: unreachableKubeconfig(dir) } };
         }
-        writeStackConfig(path.join(ROOT, `Pulumi.${s.name}.yaml`), stack, overrides);
+        writeStackConfig(path.join(ROOT, `Pulumi.${s.name}.yaml`), stack, { ...overrides, ...extra });
         await ensureStack(s);
         const secrets = testSecrets(dir);
         await setSecrets(s, secrets);
