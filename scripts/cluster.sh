@@ -13,8 +13,8 @@
 #   down [--purge]   stop everything; --purge also deletes etcd's data and the certificates
 #   status           which daemons run, and the nodes
 #
-# The datastore is Debian's etcd 3.4 (etcd-server): the API server's own store,
-# packaged here, with no C toolchain needed (kine's SQLite driver needs cgo).
+# The datastore is etcd 3.6 (built by scripts/tools.sh): the API server's own store,
+# with no C toolchain needed (kine's SQLite driver needs cgo).
 # Environment: PICLUSTER_CLUSTER_DIR (default .cache/cluster), PICLUSTER_TOOLS_BIN
 # (a directory with the binaries, used as it is instead of running scripts/tools.sh),
 # PICLUSTER_HPA_SYNC (the HPA controller's sync period, default 5s: faster than
@@ -161,7 +161,6 @@ kubectl_() { "$bin/kubectl" --kubeconfig "$kubeconfig" --request-timeout=30s "$@
 
 up() {
 	local stack="${1:-dev}"
-	command -v etcd >/dev/null || die "etcd is not installed (npm run setup installs Debian's etcd-server)"
 	command -v openssl >/dev/null || die "openssl is not installed"
 	bin="${PICLUSTER_TOOLS_BIN:-$(PICLUSTER_TOOLS_PROVIDERS="" bash "$repo/scripts/tools.sh")}"
 	mkdir -p "$dir"
@@ -170,7 +169,7 @@ up() {
 	write_kubeconfig "$kubeconfig" admin
 	for who in controller-manager scheduler kwok; do write_kubeconfig "$dir/$who.kubeconfig" "$who"; done
 
-	start etcd etcd --name picluster --data-dir "$dir/etcd" \
+	start etcd "$bin/etcd" --name picluster --data-dir "$dir/etcd" \
 		--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
 		--listen-peer-urls http://127.0.0.1:12380 --initial-advertise-peer-urls http://127.0.0.1:12380 \
 		--initial-cluster picluster=http://127.0.0.1:12380 --quota-backend-bytes 2147483648

@@ -409,6 +409,10 @@ done
 
 # --- local control plane (scripts/cluster.sh) ------------------------------------------
 # What `npm run cluster:up` runs, all from Go modules:
+#   etcd        go.etcd.io/etcd/server/v3, the API server's datastore. 3.6, not Debian's
+#               3.4: without progress notifications (3.5+) the API server cannot serve
+#               watch-list streams, and its clients then miss events (kwok saw new pods
+#               up to a minute late).
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 #               k8s.io/kubernetes (wrapper module scripts/tools/kubernetes); they share
 #               most of their graph, so after the first (5 min cold on 2 cores) each
@@ -432,6 +436,7 @@ done
 # PICLUSTER_TOOLS_CLUSTER=0 skips all of this.
 traefik_ver=v3.6.12
 metrics_server_ver=v0.8.0
+etcd_ver=v3.6.16
 
 # A module copied out of the module cache, built as it is.
 recipe_module() { # module@version main-package
@@ -441,6 +446,17 @@ recipe_module() { # module@version main-package
 }
 recipe_traefik() { recipe_module "github.com/traefik/traefik/v3@v$1" ./cmd/traefik; }
 recipe_metrics_server() { recipe_module "sigs.k8s.io/metrics-server@v$1" ./cmd/metrics-server; }
+recipe_etcd() { # version
+	recipe_module "go.etcd.io/etcd/server/v3@v$1" . >/dev/null
+	# Its go.mod points its sibling modules into the upstream monorepo.
+	local m edits=()
+	for m in api/v3 client/pkg/v3 client/v3 pkg/v3; do
+		edits+=(-dropreplace="go.etcd.io/etcd/$m" -require="go.etcd.io/etcd/$m@v$1")
+	done
+	go mod edit "${edits[@]}"
+	go mod tidy >&2
+	echo . .
+}
 
 share_stage="$(mktemp -d "$repo/.tools/.share-XXXXXX")"
 trap 'rm -rf "$stage" "$share_stage"' EXIT
@@ -461,6 +477,8 @@ if [[ "${PICLUSTER_TOOLS_CLUSTER:-1}" != 0 ]]; then
 	place "$out/kwok" "$stage/kwok"
 	out="$(build_recipe traefik recipe_traefik "${traefik_ver#v}" github.com/traefik/traefik/v3/pkg/version.Version traefik)"
 	place "$out/traefik" "$stage/traefik"
+	out="$(build_recipe etcd recipe_etcd "${etcd_ver#v}" go.etcd.io/etcd/api/v3/version.GitSHA etcd)"
+	place "$out/etcd" "$stage/etcd"
 	out="$(build_recipe metrics-server recipe_metrics_server "${metrics_server_ver#v}" k8s.io/client-go/pkg/version.gitVersion metrics-server v)"
 	place "$out/metrics-server" "$stage/metrics-server"
 
