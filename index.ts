@@ -53,6 +53,7 @@ export = async () => {
         nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })),
         /** Admin kubeconfig (secret): `pulumi stack output --show-secrets kubeconfig`. */
         kubeconfig: server.kubeconfig,
-        ...(platform ? { hosts: platform.hosts, namespace: platform.namespace, tunnelId: platform.tunnelId } : {}),
+        ...(platform ? { hosts: platform.hosts, namespace: platform.namespace } : {}),
+        ...(platform?.tunnelId ? { tunnelId: platform.tunnelId } : {}),
     };
 };

@@ -89,13 +89,17 @@ issue() { # name subject [subjectAltName]
 	rm -f "$pki/$name.csr" "$pki/$name.ext"
 }
 
+# A self-signed certificate authority, made once.
+make_ca() { # name common-name
+	[[ -f "$pki/$1.crt" ]] && return 0
+	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$1.key" 2>/dev/null
+	openssl req -x509 -new -key "$pki/$1.key" -subj "/CN=$2" -days 3650 -sha256 \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$pki/$1.crt"
+}
+
 make_pki() {
 	install -d -m 0700 "$pki"
-	if [[ ! -f "$pki/ca.crt" ]]; then
-		openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$pki/ca.key" 2>/dev/null
-		openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=picluster-local-ca" -days 3650 -sha256 \
-			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$pki/ca.crt"
-	fi
+	make_ca ca picluster-local-ca
 	issue apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:$adv_ip,IP:${service_cidr%.0/*}.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
 	issue admin "/O=system:masters/CN=picluster-admin"
 	issue controller-manager "/CN=system:kube-controller-manager"
@@ -108,18 +112,16 @@ make_pki() {
 	issue metrics-server "/CN=metrics-server" "IP:$adv_ip,DNS:metrics-server.kube-system.svc"
 	# The aggregation layer: the API server proxies metrics.k8s.io to metrics-server
 	# with a client certificate from a CA of its own.
-	if [[ ! -f "$pki/front-proxy-ca.crt" ]]; then
-		openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$pki/front-proxy-ca.key" 2>/dev/null
-		openssl req -x509 -new -key "$pki/front-proxy-ca.key" -subj "/CN=picluster-front-proxy-ca" -days 3650 -sha256 \
-			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$pki/front-proxy-ca.crt"
-	fi
+	make_ca front-proxy-ca picluster-front-proxy-ca
 	CA=front-proxy-ca issue front-proxy-client "/CN=front-proxy-client"
 	[[ -f "$pki/sa.key" ]] || openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key" 2>/dev/null
 	[[ -f "$pki/sa.pub" ]] || openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 	chmod 0600 "$pki"/*.key
 }
 
-write_kubeconfig() { # file user
+# A kubeconfig for the local API server (0600, replaced atomically); $3 is the
+# user's credentials as YAML flow mapping.
+write_kubeconfig() { # file user credentials
 	local tmp
 	tmp="$(mktemp "$1.XXXXXX")"
 	cat >"$tmp" <<EOF
@@ -132,9 +134,7 @@ clusters:
     certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
 users:
 - name: $2
-  user:
-    client-certificate-data: $(base64 -w0 "$pki/$2.crt")
-    client-key-data: $(base64 -w0 "$pki/$2.key")
+  user: $3
 contexts:
 - name: picluster-local
   context: { cluster: picluster-local, user: $2 }
@@ -142,6 +142,11 @@ current-context: picluster-local
 EOF
 	chmod 0600 "$tmp"
 	mv "$tmp" "$1"
+}
+
+# A kubeconfig with a client certificate made by make_pki.
+cert_kubeconfig() { # file user
+	write_kubeconfig "$1" "$2" "{ client-certificate-data: $(base64 -w0 "$pki/$2.crt"), client-key-data: $(base64 -w0 "$pki/$2.key") }"
 }
 
 ensure_advertise_address() {
@@ -166,8 +171,8 @@ up() {
 	mkdir -p "$dir"
 	make_pki
 	ensure_advertise_address
-	write_kubeconfig "$kubeconfig" admin
-	for who in controller-manager scheduler kwok; do write_kubeconfig "$dir/$who.kubeconfig" "$who"; done
+	cert_kubeconfig "$kubeconfig" admin
+	for who in controller-manager scheduler kwok; do cert_kubeconfig "$dir/$who.kubeconfig" "$who"; done
 
 	start etcd "$bin/etcd" --name picluster --data-dir "$dir/etcd" \
 		--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -217,31 +222,10 @@ up() {
 	log "ready: $(kubectl_ get nodes --no-headers | wc -l) nodes; kubeconfig $kubeconfig"
 }
 
-# A kubeconfig holding a ServiceAccount's token (0600), for the daemons that run
-# as one: Traefik's providers take no client certificate, and metrics-server runs
+# A kubeconfig holding a ServiceAccount's token, for metrics-server, which runs
 # with the RBAC of its own manifests.
 token_kubeconfig() { # namespace serviceaccount file
-	local token tmp
-	token="$(kubectl_ -n "$1" create token "$2" --duration=720h)"
-	tmp="$(mktemp "$3.XXXXXX")"
-	cat >"$tmp" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: picluster-local
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
-users:
-- name: $2
-  user: { token: $token }
-contexts:
-- name: picluster-local
-  context: { cluster: picluster-local, user: $2 }
-current-context: picluster-local
-EOF
-	chmod 0600 "$tmp"
-	mv "$tmp" "$3"
+	write_kubeconfig "$3" "$2" "{ token: $(kubectl_ -n "$1" create token "$2" --duration=720h) }"
 }
 
 # metrics-server, served to the API server's aggregation layer as metrics.k8s.io:
