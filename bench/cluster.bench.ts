@@ -49,7 +49,7 @@ async function grow(n: number): Promise<string> {
         "arm64",
     );
     const start = Date.now();
-    CLUSTER.kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+    CLUSTER.kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
     const benchNodes = () => CLUSTER.items("nodes").filter((x) => x.metadata.name.startsWith("bench-"));
     const ready = (x: Record<string, any>) => (x.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True");
     await until(`${n} nodes Ready`, 900, () => benchNodes().filter(ready).length >= n);

@@ -40,7 +40,6 @@ export function kwokNodes(nodes: readonly InventoryNode[], arch: string): object
                 },
                 annotations: {
                     "kwok.x-k8s.io/node": "fake",
-                    "node.alpha.kubernetes.io/ttl": "0",
                     // Where metrics-server reads this node's resource metrics on kwok's endpoint.
                     "metrics.k8s.io/resource-metrics-path": `/metrics/nodes/${n.name}/metrics/resource`,
                 },
