@@ -104,6 +104,8 @@ export class LocalCluster {
             input,
             stdio: ["pipe", "pipe", "pipe"],
             timeout: 60_000,
+            // A thousand nodes as JSON run to megabytes.
+            maxBuffer: 512 * 1024 * 1024,
         });
     }
 
