@@ -15,7 +15,7 @@ import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
 import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
-import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
+import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
 import { cpuMillicores } from "../../loadtest/runner/kube";
 import type { HpaPolicy } from "../../schema/stack";
 import { testConfig } from "../helpers/program";
@@ -292,4 +292,34 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `hpa-${experiment}.json`), JSON.stringify(Object.fromEntries(timeline), null, 1));
         expect(problems).toEqual([]);
     }, 1_200_000);
+});
+
+describe("pulumi destroy with the platform deployed", () => {
+    let plain: EngineResult;
+    beforeAll(async () => {
+        plain = await pulumi(STACK, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
+        log("destroy-protected", plain);
+    }, 900_000);
+
+    it("stops at the protected database objects, which stay on the API server with their data", () => {
+        expect(plain.code).not.toBe(0);
+        expect(`${plain.stdout}${plain.stderr}`).toMatch(/protected/);
+        expect(kubeItems("persistentvolumes").map((v) => v.metadata.name)).toContain("postgres-data");
+        expect(kubeItems("persistentvolumeclaims", NS).map((c) => c.metadata.name)).toContain("postgres-data");
+        expect(kubeItems("statefulsets", NS).map((s) => s.metadata.name)).toContain("postgres");
+    });
+
+    it("after `pulumi state unprotect --all`, empties the stack and still leaves the database's objects and data directory", async () => {
+        await pulumiOk(STACK, ["state", "unprotect", "--all", "--yes"]);
+        const destroyed = await pulumi(STACK, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
+        log("destroy-unprotected", destroyed);
+        expect(ok(destroyed)).toEqual({ code: 0, output: "" });
+        const state = JSON.parse((await pulumiOk(STACK, ["stack", "export"])).stdout) as { deployment: { resources?: { type: string }[] } };
+        expect((state.deployment.resources ?? []).filter((r) => r.type.startsWith("kubernetes:") || r.type === "command:remote:Command")).toEqual([]);
+        // retainOnDelete: the engine forgot them; the cluster keeps them.
+        expect(kubeItems("persistentvolumes").map((v) => v.metadata.name)).toContain("postgres-data");
+        expect(kubeItems("statefulsets", NS).map((s) => s.metadata.name)).toContain("postgres");
+        const hostPath = ((dev["picluster:database"] as { hostPath?: string }).hostPath ?? "/var/lib/picluster/postgres") as string;
+        expect(mustOnNode(DB_NODE, `test -d ${hostPath} && echo kept`).trim()).toBe("kept");
+    }, 900_000);
 });
