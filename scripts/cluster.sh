@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # npm run cluster:up | cluster:down | cluster:status
 #
-# A local Kubernetes control plane for the dev stack, on loopback only: etcd,
-# kube-apiserver, kube-controller-manager and kube-scheduler (built from
-# k8s.io/kubernetes by scripts/tools.sh), and kwok, which plays the kubelet of one
-# simulated node per K3s node of the stack's inventory (same names and labels, the
-# capacity of a Raspberry Pi 5), and Traefik with K3s's CRDs and IngressClass. Pods
-# are scheduled, bound and reported Running and Ready by kwok; no container runs. `up` writes the admin kubeconfig the dev stack
+# A local Kubernetes control plane for the dev stack, listening only on this host
+# (loopback, and 198.18.0.1 on a port-less bridge of its own): etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler, kwok playing the kubelet of one node
+# per K3s node of the stack's inventory (same names and labels, a Raspberry Pi 5's
+# capacity), Traefik with K3s's CRDs and IngressClass, and metrics-server; all built
+# by scripts/tools.sh from Go modules. Pods are scheduled, bound and reported Running
+# and Ready by kwok; no container runs. `up` writes the admin kubeconfig the dev stack
 # reads (cluster.kubeconfig: {source: file, path: .cache/cluster/kubeconfig}).
 #
 #   up [STACK]       start what is not running (default stack: dev); idempotent
@@ -30,7 +31,7 @@ kwok_port=10247
 metrics_port=4443
 # The API server must advertise a non-loopback address (the `kubernetes` Service's
 # endpoint); it lives on an interface of its own (a bridge with no ports: the
-# dummy driver is not always there), reachable only from this host.
+# dummy driver is not always there), an address no route leads to from outside.
 adv_if=pick8s0
 adv_ip=198.18.0.1
 service_cidr=10.43.0.0/16 # K3s's default
