@@ -27,7 +27,9 @@ export class Foundation extends pulumi.ComponentResource {
 
     constructor(name: string, args: FoundationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:platform:Foundation", name, {}, opts);
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this });
+        // Kept on destroy and on a rename: deleting it would delete the database's
+        // StatefulSet and claim inside it, which are kept themselves (database.ts).
+        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });
         this.namespace = ns.metadata.name;
 
         const classes = Object.entries(PRIORITY_CLASSES).map(([tier, pc]) => {

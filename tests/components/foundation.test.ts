@@ -29,4 +29,9 @@ describe("Foundation", () => {
         const [sc] = dev.ofType("kubernetes:storage.k8s.io/v1:StorageClass");
         expect(sc.inputs).toMatchObject({ provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "WaitForFirstConsumer", reclaimPolicy: "Retain" });
     });
+
+    it("keeps the namespace on destroy or rename: deleting it would take the database's StatefulSet and claim with it", () => {
+        const [ns] = dev.ofType("kubernetes:core/v1:Namespace");
+        expect(ns.opts.retainOnDelete).toBe(true);
+    });
 });

@@ -316,9 +316,12 @@ describe("pulumi destroy with the platform deployed", () => {
         expect(ok(destroyed)).toEqual({ code: 0, output: "" });
         const state = JSON.parse((await pulumiOk(STACK, ["stack", "export"])).stdout) as { deployment: { resources?: { type: string }[] } };
         expect((state.deployment.resources ?? []).filter((r) => r.type.startsWith("kubernetes:") || r.type === "command:remote:Command")).toEqual([]);
-        // retainOnDelete: the engine forgot them; the cluster keeps them.
+        // retainOnDelete (and the namespace kept too): the engine forgot them; the cluster keeps them.
         expect(kubeItems("persistentvolumes").map((v) => v.metadata.name)).toContain("postgres-data");
+        expect(kubeItems("persistentvolumeclaims", NS).map((c) => c.metadata.name)).toContain("postgres-data");
         expect(kubeItems("statefulsets", NS).map((s) => s.metadata.name)).toContain("postgres");
+        // What is not data-bearing is gone.
+        expect(kubeItems("deployments", NS).map((d) => d.metadata.name)).toEqual([]);
         const hostPath = ((dev["picluster:database"] as { hostPath?: string }).hostPath ?? "/var/lib/picluster/postgres") as string;
         expect(mustOnNode(DB_NODE, `test -d ${hostPath} && echo kept`).trim()).toBe("kept");
     }, 900_000);
