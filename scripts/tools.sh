@@ -438,7 +438,8 @@ traefik_ver=v3.6.12
 metrics_server_ver=v0.8.0
 etcd_ver=v3.6.16
 
-# A module copied out of the module cache, built as it is.
+# A module copied out of the module cache, built as it is. (Only the calling recipe's
+# own text is in the cache key: a change here needs the cache of the pieces cleared.)
 recipe_module() { # module@version main-package
 	cp -r "$(module_dir "$1")/." .
 	chmod -R u+w .
