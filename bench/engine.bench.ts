@@ -18,7 +18,7 @@ import { execFileSync } from "child_process";
 import { EngineResult, EngineStack, pulumi, ROOT } from "../harness/engine";
 import { previewWithTestSecrets } from "../harness/preview";
 import { freshStackOnBareNodes, loginsDuring, simDown } from "../harness/sim";
-import { DEV_PLACEHOLDER_SECRETS, platformOff } from "../harness/stacks";
+import { DEV_PLACEHOLDER_SECRETS, platformEnabled } from "../harness/stacks";
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -44,7 +44,7 @@ async function onSimulatedNodes(): Promise<string[]> {
     const stack: EngineStack = { name: "bench", stateDir: path.join(ROOT, ".cache/bench/state"), passphrase: "picluster-bench" };
     const file = path.join(ROOT, "Pulumi.bench.yaml");
     const simStart = Date.now();
-    await freshStackOnBareNodes(stack, file, DEV_PLACEHOLDER_SECRETS, platformOff("dev"));
+    await freshStackOnBareNodes(stack, file, DEV_PLACEHOLDER_SECRETS, platformEnabled("dev", false));
     const simMs = Date.now() - simStart;
     try {
         const first = ok("first up", await pulumi(stack, ["up", "--yes", "--skip-preview"]));

@@ -35,7 +35,7 @@ export function monitoringValues(settings: EnabledMonitoring, password: string, 
         alloy: onInternet,
         "alloy-events": onInternet,
         "alloy-logs": {
-            controller: { type: "deployment", replicas: 1, affinity: onlyOnNodes(internetNodes) },
+            controller: { ...onInternet.controller, type: "deployment", replicas: 1 },
             // The chart requires clustering when logs come from the API; no node's
             // log files are read, so no host mounts.
             alloy: { clustering: { enabled: true }, mounts: { varlog: false, dockercontainers: false } },

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { nodeSchema } from "../schema/stack";
+import { k3sSchema, nodeSchema } from "../schema/stack";
 import { ROOT } from "./engine";
 
 /** Where `npm run cluster:up` keeps the dev cluster; its kubeconfig is what the dev stack's `cluster.kubeconfig` names. */
@@ -52,7 +52,7 @@ export function kwokNodes(nodes: readonly InventoryNode[], arch: string): object
 export function clusterInventory(config: Record<string, unknown>): { nodes: InventoryNode[]; arch: string } {
     const nodes = z.array(nodeSchema).parse(config["picluster:nodes"]);
     const k3s = (config["picluster:k3s"] ?? {}) as { arch?: string };
-    return { nodes, arch: k3s.arch ?? "arm64" };
+    return { nodes, arch: k3sSchema.shape.arch.parse(k3s.arch) };
 }
 
 /**

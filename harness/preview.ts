@@ -74,9 +74,10 @@ export async function previewWithTestSecrets(stack: string, extra: Record<string
     try {
         const s: EngineStack = { name: `ci-${stack}`, stateDir: STATE, passphrase: "picluster-ci-preview" };
         const overrides: Record<string, unknown> = {};
-        const ssh = readStackFile(stack).config["picluster:ssh"] as Record<string, unknown> | undefined;
+        const { config } = readStackFile(stack);
+        const ssh = config["picluster:ssh"] as Record<string, unknown> | undefined;
         if (ssh?.knownHostsFile !== undefined) overrides["picluster:ssh"] = { ...ssh, knownHostsFile: knownHosts(stack, dir) };
-        const cluster = readStackFile(stack).config["picluster:cluster"] as { kubeconfig?: { source: string; path?: string } } | undefined;
+        const cluster = config["picluster:cluster"] as { kubeconfig?: { source: string; path?: string } } | undefined;
         if (cluster?.kubeconfig?.source === "file" && !fs.existsSync(path.resolve(ROOT, cluster.kubeconfig.path!))) {
             overrides["picluster:cluster"] = { ...cluster, kubeconfig: { source: "file", path: unreachableKubeconfig(dir) } };
         }

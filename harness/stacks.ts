@@ -22,10 +22,11 @@ export const DEV_PLACEHOLDER_SECRETS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Overrides that switch a stack's platform off: the nodes and K3s only, for runs
- * that exercise provisioning without the local control plane.
+ * Overrides that switch a stack's platform on or off whatever its file says: off for
+ * runs that exercise provisioning (the nodes and K3s) without a control plane, on for
+ * tests that must see every object the platform would deploy.
  */
-export function platformOff(base = "dev"): Record<string, unknown> {
+export function platformEnabled(base: string, enabled: boolean): Record<string, unknown> {
     const platform = readStackFile(base).config["picluster:platform"] as Record<string, unknown>;
-    return { "picluster:platform": { ...platform, enabled: false } };
+    return { "picluster:platform": { ...platform, enabled } };
 }

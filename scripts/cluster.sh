@@ -38,6 +38,8 @@ service_cidr=10.43.0.0/16 # K3s's default
 pod_cidr=10.42.0.0/16
 hpa_sync="${PICLUSTER_HPA_SYNC:-5s}"
 kubeconfig="$dir/kubeconfig"
+# In start order; stopped in reverse.
+daemons=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok traefik metrics-server)
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -159,8 +161,8 @@ ensure_advertise_address() {
 	ip link set "$adv_if" up
 }
 
-# The share/ files tools.sh leaves next to the binaries: kwok's stages and the
-# Traefik CRDs, from the pinned modules.
+# A definition tools.sh took from a pinned module into .tools/share (kwok's stages,
+# Traefik's CRDs and RBAC, metrics-server's RBAC).
 share() { echo "$repo/.tools/share/$1"; }
 
 kubectl_() { "$bin/kubectl" --kubeconfig "$kubeconfig" --request-timeout=30s "$@"; }
@@ -322,7 +324,8 @@ stop() { # name
 }
 
 down() {
-	for d in metrics-server traefik kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$d"; done
+	local i
+	for ((i = ${#daemons[@]} - 1; i >= 0; i--)); do stop "${daemons[i]}"; done
 	if ip link show "$adv_if" >/dev/null 2>&1; then ip link del "$adv_if"; fi
 	if [[ "${1:-}" == --purge ]]; then
 		rm -rf "$dir"
@@ -332,7 +335,7 @@ down() {
 
 status() {
 	local d rc=0
-	for d in etcd kube-apiserver kube-controller-manager kube-scheduler kwok traefik metrics-server; do
+	for d in "${daemons[@]}"; do
 		if running "$d"; then echo "$d: running (pid $(cat "$dir/$d.pid"))"; else echo "$d: stopped"; rc=1; fi
 	done
 	if [[ $rc -eq 0 ]]; then

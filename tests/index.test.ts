@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "util";
 import { loadCatalog } from "../experiments/catalog";
 import { isKubernetesObject, schemaErrors } from "./helpers/schema";
-import { platformOff } from "../harness/stacks";
+import { platformEnabled } from "../harness/stacks";
 import * as programHelpers from "./helpers/program";
 import { isSecret, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS, withPlatform } from "./helpers/program";
 
@@ -196,7 +196,7 @@ describe("the stacks", () => {
     });
 
     it("with the platform off (platform.enabled: false), no Kubernetes object and no kubeconfig file is needed", async () => {
-        const off = { ...platformOff("dev"), "picluster:cluster": { kubeconfig: { source: "file", path: "/nonexistent/kubeconfig" } } };
+        const off = { ...platformEnabled("dev", false), "picluster:cluster": { kubeconfig: { source: "file", path: "/nonexistent/kubeconfig" } } };
         const run = await runProgram("dev", off);
         expect(run.outputs.nodes).toHaveLength(4);
         expect(run.resources.filter(isKubernetesObject)).toEqual([]);

@@ -13,7 +13,7 @@ import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
-import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, writeStackConfig } from "../../harness/engine";
+import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
 import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
 import { cpuMillicores } from "../../loadtest/runner/kube";
@@ -23,9 +23,6 @@ import { testConfig } from "../helpers/program";
 const STACK: EngineStack = { name: "e2e-platform", stateDir: path.join(ROOT, ".cache/e2e-platform/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-platform.yaml");
 const SECRETS = { "picluster:googleClientSecret": "e2e-google-client-secret-8d02" };
-const dev = readStackFile("dev").config;
-const NS = ((dev["picluster:platform"] as { namespace?: string }).namespace ?? "ahuora") as string;
-const DB_NODE = (dev["picluster:database"] as { node: string }).node;
 const CLUSTER = new LocalCluster(path.join(ROOT, ".cache/e2e-platform/cluster"));
 const kubectl = (args: readonly string[]) => CLUSTER.kubectl(args);
 const kubeItems = (kind: string, ns?: string) => CLUSTER.items(kind, ns);
@@ -46,11 +43,14 @@ const ok = (r: EngineResult) => ({ code: r.code, output: r.code === 0 ? "" : tai
 /** The workloads the experiments scale, and their Deployments. */
 const WORKLOADS = [["django", "django-api"], ["frontend", "frontend"], ["idaes", "idaes-worker"]] as const;
 
-/** The effective scaling of the dev stack with an experiment selected. */
-function scalingOf(experiment: string) {
+/** The dev stack's validated settings with an experiment selected (schema defaults applied). */
+function settingsOf(experiment = "baseline") {
     const { values, secretKeys } = testConfig("dev", { ...simConfig(), "picluster:experiment": experiment });
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) }).scaling;
+    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
 }
+const scalingOf = (experiment: string) => settingsOf(experiment).scaling;
+const { platform, database } = settingsOf();
+const NS = platform.namespace;
 
 /** The e2e stack's config with an experiment selected. */
 function selectExperiment(experiment: string): void {
@@ -95,10 +95,9 @@ describe("the platform on the local control plane", () => {
     });
 
     it("schedules Postgres on its pinned node, its claim bound to the pinned volume", () => {
-        const [pod] = kubeItems("pods", NS).filter((p) => p.metadata.labels?.["app.kubernetes.io/name"] === "postgres" || p.metadata.name.startsWith("postgres-0"));
-        expect(pod.spec.nodeName).toBe(DB_NODE);
-        const pvcs = kubeItems("persistentvolumeclaims", NS);
-        const claim = pvcs.find((c) => c.metadata.name.startsWith("postgres-data"))!;
+        const pod = kubeItems("pods", NS).find((p) => p.metadata.name === "postgres-0")!;
+        expect(pod.spec.nodeName).toBe(database.node);
+        const claim = kubeItems("persistentvolumeclaims", NS).find((c) => c.metadata.name === "postgres-data")!;
         expect(claim.status.phase).toBe("Bound");
         expect(claim.spec.volumeName).toBe("postgres-data");
     });
@@ -110,21 +109,21 @@ describe("the platform on the local control plane", () => {
                 .filter((r) => r.type === type)
                 .map((r) => r.outputs?.metadata?.name as string)
                 .sort();
-        const onServer = (kind: string, namespaced = true) =>
-            kubeItems(kind, namespaced ? NS : undefined)
+        const onServer = (kind: string, namespace?: string) =>
+            kubeItems(kind, namespace)
                 .map((o) => o.metadata.name as string)
                 .sort();
-        const kinds: [string, string, boolean][] = [
-            ["kubernetes:traefik.io/v1alpha1:Middleware", "middlewares.traefik.io", true],
-            ["kubernetes:networking.k8s.io/v1:Ingress", "ingresses", true],
-            ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "networkpolicies", true],
-            ["kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudgets", true],
-            ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "horizontalpodautoscalers", true],
+        const namespaced: [string, string][] = [
+            ["kubernetes:traefik.io/v1alpha1:Middleware", "middlewares.traefik.io"],
+            ["kubernetes:networking.k8s.io/v1:Ingress", "ingresses"],
+            ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "networkpolicies"],
+            ["kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudgets"],
+            ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "horizontalpodautoscalers"],
         ];
-        for (const [type, kind, namespaced] of kinds) {
-            expect({ kind, names: onServer(kind, namespaced) }).toEqual({ kind, names: declared(type) });
+        for (const [type, kind] of namespaced) {
+            expect({ kind, names: onServer(kind, NS) }).toEqual({ kind, names: declared(type) });
         }
-        const priorityClasses = new Set(onServer("priorityclasses", false));
+        const priorityClasses = new Set(onServer("priorityclasses"));
         for (const name of declared("kubernetes:scheduling.k8s.io/v1:PriorityClass")) expect(priorityClasses).toContain(name);
         expect(declared("kubernetes:networking.k8s.io/v1:Ingress").length).toBeGreaterThan(0);
         expect(declared("kubernetes:networking.k8s.io/v1:NetworkPolicy").length).toBeGreaterThan(0);
@@ -158,7 +157,6 @@ describe("swapping experiments", () => {
         }
         return step.op;
     }
-
 
     it("each switch between consecutive catalog entries plans only Deployment replicas/resources and HPA changes (never a replacement), and up applies it", async () => {
         const problems: string[] = [];
@@ -248,11 +246,7 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         expect(last(timeline, "django-api")).toBe(2);
     }, 900_000);
 
-    it.each([
-        ["scaleup-limit-1", 1],
-        ["cpu-target-25", 1],
-        ["stabilization-0", 1],
-    ])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
+    it.each(["scaleup-limit-1", "cpu-target-25", "stabilization-0"])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
         const policies = hpaPolicies(experiment);
         expect(policies.size).toBeGreaterThan(0);
         await select(experiment);
@@ -261,10 +255,9 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         const t0 = Date.now();
         const request = (p: HpaPolicy) => cpuMillicores(p.resources.requests.cpu ?? "0");
         const settled = new Map(apps.map((a) => [a, settledReplicas(policies.get(a)!, SPIKE_MILLICORES, request(policies.get(a)!))]));
-        const start = new Map(apps.map((a) => [a, 0]));
         // Before the spike: idle load, whatever the previous experiment left.
         await phase(apps, 0, 5, t0, timeline);
-        for (const a of apps) start.set(a, last(timeline, a));
+        const start = new Map(apps.map((a) => [a, last(timeline, a)]));
         const spikeAt = (Date.now() - t0) / 1000;
         // The spike, until every workload has settled (or 4 minutes), then 30 s more: it must stay there.
         await phase(apps, SPIKE_MILLICORES, 240, t0, timeline, () => apps.every((a) => last(timeline, a) === settled.get(a)));
@@ -301,7 +294,7 @@ describe("pulumi destroy with the platform deployed", () => {
         log("destroy-protected", plain);
     }, 900_000);
 
-    it("stops at the protected database objects, which stay on the API server with their data", () => {
+    it("stops at the protected database objects, which stay on the API server", () => {
         expect(plain.code).not.toBe(0);
         expect(`${plain.stdout}${plain.stderr}`).toMatch(/protected/);
         expect(kubeItems("persistentvolumes").map((v) => v.metadata.name)).toContain("postgres-data");
@@ -322,7 +315,6 @@ describe("pulumi destroy with the platform deployed", () => {
         expect(kubeItems("statefulsets", NS).map((s) => s.metadata.name)).toContain("postgres");
         // What is not data-bearing is gone.
         expect(kubeItems("deployments", NS).map((d) => d.metadata.name)).toEqual([]);
-        const hostPath = ((dev["picluster:database"] as { hostPath?: string }).hostPath ?? "/var/lib/picluster/postgres") as string;
-        expect(mustOnNode(DB_NODE, `test -d ${hostPath} && echo kept`).trim()).toBe("kept");
+        expect(mustOnNode(database.node, `test -d ${database.hostPath} && echo kept`).trim()).toBe("kept");
     }, 900_000);
 });

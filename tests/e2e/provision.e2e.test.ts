@@ -21,7 +21,7 @@ import {
 } from "../../provisioning/render";
 import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles, writeStackConfig } from "../../harness/engine";
 import { devK3sVersion, freshStackOnBareNodes, loginsDuring, mustOnNode, onNode, simConfig, simDown, simPrivateKey } from "../../harness/sim";
-import { platformOff } from "../../harness/stacks";
+import { platformEnabled } from "../../harness/stacks";
 import { testConfig } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
@@ -37,7 +37,7 @@ let first: EngineResult;
 let fixtureSha: string;
 
 /** The nodes and K3s only: the platform on the local control plane has its own suite (platform.e2e.test.ts). */
-const PROVISION_ONLY = platformOff("dev");
+const PROVISION_ONLY = platformEnabled("dev", false);
 
 /** Write the e2e stack's config: the dev stack's file, pointed at the simulated nodes, plus `overrides`. */
 function configure(overrides: Record<string, unknown> = {}): void {

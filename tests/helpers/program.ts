@@ -10,6 +10,7 @@ import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../harness/engine";
+import { platformEnabled } from "../../harness/stacks";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -79,8 +80,7 @@ export function stackConfig(stack: string): Record<string, unknown> {
  * tests see every object it would deploy.
  */
 export function withPlatform(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    const platform = stackConfig(stack)["picluster:platform"] as Record<string, unknown>;
-    return { ...overrides, "picluster:platform": { ...platform, enabled: true } };
+    return { ...overrides, ...platformEnabled(stack, true) };
 }
 
 const knownHostsCache = new Map<string, string>();
