@@ -125,8 +125,8 @@ export async function loginsDuring<T>(action: () => Promise<T>, nodes?: string[]
  * A stack of its own (`e2e`, `bench`) on freshly booted, bare simulated nodes: the
  * nodes are taken down and booted again, the stack's state and file start empty,
  * the K3s fixture is served, the dev stack's config with `overrides` is written, and
- * the nodes' key and `secrets` are set. Refuses to
- * take over nodes that `npm run dev` provisioned (PICLUSTER_SIM_TAKEOVER=1 does).
+ * the nodes' key and `secrets` are set. Refuses to take over nodes that `npm run dev`
+ * provisioned (PICLUSTER_SIM_TAKEOVER=1 does).
  * Returns the SHA-256 of the K3s fixture served.
  */
 export async function freshStackOnBareNodes(
@@ -137,7 +137,7 @@ export async function freshStackOnBareNodes(
 ): Promise<string> {
     const busy = devStackOnSim();
     if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`${stack.name}: ${busy}`);
-    spawnOk("bash", [path.join(ROOT, "sim/down.sh")]);
+    simDown();
     fs.rmSync(stack.stateDir, { recursive: true, force: true });
     fs.rmSync(stackFile, { force: true });
     spawnOk("bash", [path.join(ROOT, "sim/up.sh")]);
