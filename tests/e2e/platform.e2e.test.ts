@@ -43,9 +43,13 @@ const ok = (r: EngineResult) => ({ code: r.code, output: r.code === 0 ? "" : tai
 /** The workloads the experiments scale, and their Deployments. */
 const WORKLOADS = [["django", "django-api"], ["frontend", "frontend"], ["idaes", "idaes-worker"]] as const;
 
-/** The dev stack's validated settings with an experiment selected (schema defaults applied). */
+/**
+ * The dev stack's validated settings with an experiment selected (schema defaults
+ * applied), as the tests' config helper builds them: it needs no file the simulated
+ * nodes write, so this works before they boot.
+ */
 function settingsOf(experiment = "baseline") {
-    const { values, secretKeys } = testConfig("dev", { ...simConfig(), "picluster:experiment": experiment });
+    const { values, secretKeys } = testConfig("dev", { "picluster:experiment": experiment });
     return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
 }
 const scalingOf = (experiment: string) => settingsOf(experiment).scaling;
