@@ -52,14 +52,18 @@ def cmd_report(run_dir: Path, alpha: float, plots: bool) -> int:
         plot_dir.mkdir(exist_ok=True)
         title = report.label(analysis)
         for trial, data in zip(analysis["trials"], run.trials):
-            if data.requests is None:
-                continue
             path = plot_dir / f"trial-{trial['trial']}.png"
-            pl.plot_trial(trial, metrics.ewma_series(data.requests, alpha), data.vus, path, title, alpha)
+            if data.usage is not None:
+                pl.plot_simulated_trial(trial, path, title)
+            elif data.requests is not None:
+                pl.plot_trial(trial, metrics.ewma_series(data.requests, alpha), data.vus, path, title, alpha)
+            else:
+                continue
             written.append(path)
-        path = plot_dir / "run.png"
-        pl.plot_run(analysis["trials"], analysis["averaged"]["series"], path, title, alpha)
-        written.append(path)
+        if run.summary.get("usage") != "simulated":  # run.png overlays latency: none was measured
+            path = plot_dir / "run.png"
+            pl.plot_run(analysis["trials"], analysis["averaged"]["series"], path, title, alpha)
+            written.append(path)
     report.write_json(out_json, analysis)  # last: its mtime marks it current for `compare`
     print(report.summary_text(analysis))
     print("wrote " + ", ".join(str(p) for p in written))

@@ -17,6 +17,8 @@ import numpy as np
 REQUEST_COLUMNS = ("start_ms", "latency_ms", "status", "ok", "error")
 VUS_COLUMNS = ("t_s", "vus", "target_rate", "started", "completed", "failed")
 SAMPLE_COLUMNS = ("t_s", "kind", "name", "field", "value")
+# --usage simulated: the CPU the runner gave each Deployment's pods over time.
+USAGE_COLUMNS = ("t_s", "target_rate", "app", "serving_pods", "millicores_per_pod")
 
 _TRUE = {"1", "true", "True", "TRUE"}
 _FALSE = {"0", "false", "False", "FALSE"}
@@ -75,6 +77,9 @@ class Trial:
     samples: list[Sample]
     loadgen: dict
     problems: list[str] = field(default_factory=list)  # e.g. missing files of an invalid trial
+    # --usage simulated: per Deployment, usage.csv's columns (t_s, target_rate,
+    # serving_pods, millicores_per_pod); None for a trial that sent requests.
+    usage: dict[str, dict[str, np.ndarray]] | None = None
 
 
 @dataclass
@@ -212,6 +217,19 @@ def read_samples(path: Path) -> list[Sample]:
     return out
 
 
+def read_usage(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """usage.csv by Deployment: arrays of t_s, target_rate, serving_pods, millicores_per_pod."""
+    header, rows = _read_csv(path, USAGE_COLUMNS)
+    numeric = [c for c in USAGE_COLUMNS if c != "app"]
+    cols = {c: _column(path, header, rows, c, np.float64) for c in numeric}
+    apps = [r[header.index("app")].strip() for r in rows]
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for app in dict.fromkeys(apps):
+        mask = np.array([a == app for a in apps])
+        out[app] = {c: cols[c][mask] for c in numeric}
+    return out
+
+
 def _trial_entry(summary_path: Path, i: int, entry: object) -> tuple[int, str, bool, list, bool, object]:
     if not isinstance(entry, dict):
         raise InputError(f"{summary_path}: trials[{i}] is not an object")
@@ -256,10 +274,14 @@ def load_run(run_dir: Path | str) -> Run:
         raise InputError(f"{summary_path}: trials is not a list")
 
     trials = []
+    simulated = summary.get("usage") == "simulated"
     for i, entry in enumerate(entries):
         number, tdir, valid, reasons, aborted, abort_reason = _trial_entry(summary_path, i, entry)
         tpath = run_dir / tdir
         problems: list[str] = []
+        if simulated:
+            trials.append(_simulated_trial(number, tdir, tpath, valid, reasons, aborted, abort_reason))
+            continue
         req_path = tpath / "requests.csv"
         if valid and not req_path.is_file():
             raise InputError(f"trial {number} is marked valid but has no requests.csv: {req_path}")
@@ -288,3 +310,30 @@ def load_run(run_dir: Path | str) -> Run:
             )
         )
     return Run(path=run_dir, summary=summary, trials=trials)
+
+
+def _simulated_trial(number, tdir, tpath: Path, valid, reasons, aborted, abort_reason) -> Trial:
+    """A --usage simulated trial: no request was sent; usage.csv and samples.csv are its data."""
+    usage_path = tpath / "usage.csv"
+    usage, problems = None, []
+    if usage_path.is_file():
+        usage = read_usage(usage_path)
+    elif valid:
+        raise InputError(f"trial {number} is marked valid but has no usage.csv: {usage_path}")
+    else:
+        problems.append(f"no usage.csv: {usage_path}")
+    return Trial(
+        number=number,
+        dir=tdir,
+        path=tpath,
+        valid=valid,
+        invalid_reasons=reasons,
+        aborted=aborted,
+        abort_reason=None if abort_reason is None else str(abort_reason),
+        requests=None,
+        vus=None,
+        samples=read_samples(tpath / "samples.csv"),
+        loadgen={},
+        problems=problems,
+        usage=usage,
+    )

@@ -66,6 +66,39 @@ def _save(fig: Figure, path) -> None:
     fig.savefig(path, dpi=DPI, format="png")
 
 
+def _replica_panel(ax_rep, trial: dict) -> None:
+    """Ready replicas per Deployment (solid) and its HPA's desired count (dashed)."""
+    colours = matplotlib.colormaps["tab10"]
+    drawn = False
+    for i, (name, rs) in enumerate(sorted(trial["replicaSeries"].items())):
+        if rs["t_s"].size:
+            ax_rep.step(
+                rs["t_s"], rs["readyReplicas"], where="post", color=colours(i % 10), lw=1.6, label=f"{name} ready"
+            )
+            drawn = True
+        hs = trial["hpaSeries"].get(name)
+        if hs is not None and hs["t_s"].size:
+            ax_rep.step(
+                hs["t_s"],
+                hs["desiredReplicas"],
+                where="post",
+                color=colours(i % 10),
+                lw=1,
+                ls="--",
+                label=f"{name} HPA desired",
+            )
+    for name, hs in sorted(trial["hpaSeries"].items()):
+        if name not in trial["replicaSeries"] and hs["t_s"].size:
+            ax_rep.step(hs["t_s"], hs["desiredReplicas"], where="post", lw=1, ls="--", label=f"{name} HPA desired")
+            drawn = True
+    if not drawn:
+        _note(ax_rep, "no replica samples (e.g. --target local)")
+    ax_rep.set_ylabel("replicas")
+    ax_rep.set_ylim(bottom=0)
+    ax_rep.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_rep.set_title("Replica count per deployment", fontsize=10, loc="left")
+
+
 def plot_trial(
     trial: dict, ewma_points: tuple[np.ndarray, np.ndarray], vus: dict | None, path, title: str, alpha: float
 ) -> None:
@@ -112,35 +145,7 @@ def plot_trial(
     ax_err.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_err.set_title("Errors", fontsize=10, loc="left")
 
-    colours = matplotlib.colormaps["tab10"]
-    drawn = False
-    for i, (name, rs) in enumerate(sorted(trial["replicaSeries"].items())):
-        if rs["t_s"].size:
-            ax_rep.step(
-                rs["t_s"], rs["readyReplicas"], where="post", color=colours(i % 10), lw=1.6, label=f"{name} ready"
-            )
-            drawn = True
-        hs = trial["hpaSeries"].get(name)
-        if hs is not None and hs["t_s"].size:
-            ax_rep.step(
-                hs["t_s"],
-                hs["desiredReplicas"],
-                where="post",
-                color=colours(i % 10),
-                lw=1,
-                ls="--",
-                label=f"{name} HPA desired",
-            )
-    for name, hs in sorted(trial["hpaSeries"].items()):
-        if name not in trial["replicaSeries"] and hs["t_s"].size:
-            ax_rep.step(hs["t_s"], hs["desiredReplicas"], where="post", lw=1, ls="--", label=f"{name} HPA desired")
-            drawn = True
-    if not drawn:
-        _note(ax_rep, "no replica samples (e.g. --target local)")
-    ax_rep.set_ylabel("replicas")
-    ax_rep.set_ylim(bottom=0)
-    ax_rep.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_rep.set_title("Replica count per deployment", fontsize=10, loc="left")
+    _replica_panel(ax_rep, trial)
     ax_rep.set_xlabel("time since trial start (s)")
 
     for ax in (ax_lat, ax_thr, ax_err, ax_rep):
@@ -148,6 +153,49 @@ def plot_trial(
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, borderaxespad=0)
+    ax_rep.set_xlim(left=min(0.0, ax_rep.get_xlim()[0]))
+    _save(fig, path)
+
+
+def plot_simulated_trial(trial: dict, path, title: str) -> None:
+    """A --usage simulated trial: the rate played as CPU, each pod's share of it
+    and the HPAs' measured utilisation, and the replicas the controllers chose."""
+    fig = Figure(figsize=(12.5, 8.5), layout="constrained")
+    ax_rate, ax_cpu, ax_rep = fig.subplots(3, 1, sharex=True)
+    status = "" if trial["valid"] else "  [INVALID: " + ("; ".join(invalid_reasons(trial)) or "excluded") + "]"
+    fig.suptitle(f"{title} — trial {trial['trial']} (simulated usage, no request sent){status}", fontsize=12)
+    colours = matplotlib.colormaps["tab10"]
+    usage = trial.get("usageSeries") or {}
+    first = next(iter(usage.values()), None)
+    if first is not None and first["t_s"].size:
+        ax_rate.plot(first["t_s"], first["target_rate"], color="black", ls="--", lw=1, label="arrival rate played")
+    else:
+        _note(ax_rate, "no usage recorded")
+    ax_rate.set_ylabel("requests per second")
+    ax_rate.set_ylim(bottom=0)
+    ax_rate.set_title("Load profile (as CPU, not requests)", fontsize=10, loc="left")
+    names = sorted(set(usage) | set(trial["replicaSeries"]) | set(trial.get("hpaCpuSeries") or {}))
+    colour = {n: colours(i % 10) for i, n in enumerate(names)}
+    for name, u in sorted(usage.items()):
+        _steps(ax_cpu, u["t_s"], u["millicores_per_pod"], color=colour[name], lw=1.4, label=f"{name} CPU per pod (m)")
+    ax_cpu.set_ylabel("millicores per pod")
+    ax_cpu.set_ylim(bottom=0)
+    ax_cpu.set_title("CPU per serving pod (played) and HPA utilisation (measured)", fontsize=10, loc="left")
+    hpa_cpu = trial.get("hpaCpuSeries") or {}
+    if hpa_cpu:
+        ax_util = ax_cpu.twinx()
+        for name, c in sorted(hpa_cpu.items()):
+            ax_util.step(c["t_s"], c["percent"], where="post", color=colour.get(name, "0.4"), lw=1, ls=":", label=f"{name} HPA CPU (% of request)")
+        ax_util.set_ylabel("% of request")
+        ax_util.set_ylim(bottom=0)
+        ax_util.legend(loc="lower left", bbox_to_anchor=(1.06, 0.0), fontsize=8, borderaxespad=0)
+    _replica_panel(ax_rep, trial)
+    ax_rep.set_xlabel("time since trial start (s)")
+    for ax in (ax_rate, ax_cpu, ax_rep):
+        _headroom(ax, 1.08)
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.06 if ax is ax_cpu else 1.005, 1.0), fontsize=8, borderaxespad=0)
     ax_rep.set_xlim(left=min(0.0, ax_rep.get_xlim()[0]))
     _save(fig, path)
 

@@ -19,6 +19,7 @@ META_KEYS = (
     "endpoint",
     "profile",
     "target",
+    "usage",
     "stack",
     "gitCommit",
     "experimentValues",
@@ -58,6 +59,23 @@ def analyse_trial(trial: Trial, alpha: float = DEFAULT_ALPHA) -> dict:
         "loadgen": {k: trial.loadgen[k] for k in LOADGEN_KEYS if k in trial.loadgen},
     }
     req = trial.requests
+    replicas = m.sample_series(trial.samples, "deployment", "readyReplicas")
+    hpa = m.sample_series(trial.samples, "hpa", "desiredReplicas")
+    replica_series = {k: {"t_s": t, "readyReplicas": v} for k, (t, v) in replicas.items()}
+    hpa_series = {k: {"t_s": t, "desiredReplicas": v} for k, (t, v) in hpa.items()}
+    if req is None and trial.usage is not None:
+        # --usage simulated: what the controllers did under the CPU the runner played.
+        cpu = m.sample_series(trial.samples, "hpa", "currentCPUUtilizationPercentage")
+        out["figures"] = {
+            "peakRatePerS": max((float(u["target_rate"].max()) for u in trial.usage.values() if u["target_rate"].size), default=None),
+            "readyReplicas": m.step_stats(replicas),
+            "hpaDesiredReplicas": m.step_stats(hpa),
+            "hpaCpuUtilizationPercent": m.step_stats(cpu),
+        }
+        out.update(topErrors=[], series=None, replicaSeries=replica_series, hpaSeries=hpa_series)
+        out["usageSeries"] = trial.usage
+        out["hpaCpuSeries"] = {k: {"t_s": t, "percent": v} for k, (t, v) in cpu.items()}
+        return out
     if req is None:
         out.update(figures=None, topErrors=[], series=None, replicaSeries={}, hpaSeries={})
         return out
@@ -65,8 +83,6 @@ def analyse_trial(trial: Trial, alpha: float = DEFAULT_ALPHA) -> dict:
     ok = m.successful(req)
     _, e = m.ewma_series(req, alpha)
     errors = m.error_stats(req)
-    replicas = m.sample_series(trial.samples, "deployment", "readyReplicas")
-    hpa = m.sample_series(trial.samples, "hpa", "desiredReplicas")
     dropped = trial.loadgen.get("droppedIterations")
     figures = {
         "requests": errors["requests"],
@@ -86,8 +102,8 @@ def analyse_trial(trial: Trial, alpha: float = DEFAULT_ALPHA) -> dict:
     out["figures"] = figures
     out["topErrors"] = m.top_errors(req)
     out["series"] = m.per_second(req, alpha)
-    out["replicaSeries"] = {k: {"t_s": t, "readyReplicas": v} for k, (t, v) in replicas.items()}
-    out["hpaSeries"] = {k: {"t_s": t, "desiredReplicas": v} for k, (t, v) in hpa.items()}
+    out["replicaSeries"] = replica_series
+    out["hpaSeries"] = hpa_series
     return out
 
 
@@ -124,7 +140,7 @@ def analyse_run(run: Run, alpha: float = DEFAULT_ALPHA) -> dict:
         ],
         "averaged": {
             "figures": m.mean_figures([t["figures"] for t in valid]) if valid else None,
-            "series": m.mean_series([t["series"] for t in valid]) if valid else None,
+            "series": m.mean_series([t["series"] for t in valid]) if valid and valid[0]["series"] is not None else None,
         },
         "trials": trials,
     }
@@ -243,6 +259,17 @@ def summary_text(analysis: dict) -> str:
         lines.append("no valid trial: nothing to average")
         return "\n".join(lines)
     avg = f" (mean of {nv} valid trials)" if nv > 1 else ""
+    if analysis.get("usage") == "simulated":
+        lines.append(f"simulated usage (no request sent), peak {_fmt(f.get('peakRatePerS'), ' req/s', 1)}{avg}:")
+        hpa = f.get("hpaDesiredReplicas") or {}
+        for name, r in sorted((f.get("readyReplicas") or {}).items()):
+            h = hpa.get(name)
+            extra = f"; HPA desired max {_fmt(h.get('max'), '', 0)}" if h else ""
+            lines.append(
+                f"  {name}: ready replicas {_fmt(r.get('min'), '', 0)}..{_fmt(r.get('max'), '', 0)}, "
+                f"time-weighted mean {_fmt(r.get('mean'), '', 2)}{extra}"
+            )
+        return "\n".join(lines)
     lines.append(
         f"latency{avg}: p50 {_fmt(f.get('p50Ms'), ' ms')}  p95 {_fmt(f.get('p95Ms'), ' ms')}  "
         f"p99 {_fmt(f.get('p99Ms'), ' ms')}  EWMA {_fmt(f.get('ewmaMs'), ' ms')}"

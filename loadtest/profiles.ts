@@ -33,9 +33,17 @@ const profileSchema = z.strictObject({
     abortWhenVUsExceed: z.number().int().positive().optional(),
 });
 
+const deploymentName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Deployment name");
+const costsSchema = z.record(deploymentName, z.number().positive()).refine((r) => Object.keys(r).length > 0, "expected at least one Deployment");
+
 const tableSchema = z.strictObject({
     endpoints: z.strictObject({ uor: endpointSchema, fs: endpointSchema }),
     shapes: z.record(z.string(), z.array(stageSchema).min(1)),
+    simulatedUsage: z.strictObject({
+        idleMillicores: z.number().nonnegative(),
+        /** CPU milliseconds one request costs each Deployment, per endpoint. */
+        cpuMsPerRequest: z.strictObject({ uor: costsSchema, fs: costsSchema }),
+    }),
     profiles: z.strictObject(Object.fromEntries(PROFILES.map((p) => [p, profileSchema])) as Record<ProfileName, typeof profileSchema>),
     options: z.strictObject({
         gracefulStopS: z.number().nonnegative(),
@@ -52,6 +60,7 @@ const tableSchema = z.strictObject({
 export type LoadTable = z.infer<typeof tableSchema>;
 export type EndpointSpec = z.infer<typeof endpointSchema>;
 export type ProfileSpec = z.infer<typeof profileSchema>;
+export type SimulatedUsage = LoadTable["simulatedUsage"];
 
 /** Parse and cross-check the table; errors name the file and the key. */
 export function parseLoadTable(text: string, source = "loadtest/profiles.yaml"): LoadTable {

@@ -139,3 +139,43 @@ def make_run(
     }
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
     return run
+
+
+def make_simulated_run(root: Path, stamp: str = "2025-01-02T00-00-00Z", with_usage: bool = True) -> Path:
+    """A --usage simulated run of one trial: a 0 -> 80 -> 0 req/s spike played as
+    CPU over 30 s, and an HPA taking django-api from 1 to 4 replicas."""
+    run = root / "scaleup-limit-2" / "spike" / stamp
+    tdir = run / "trial-1"
+    tdir.mkdir(parents=True)
+    if with_usage:
+        urows = []
+        for t in range(31):
+            rate = 80 * t / 20 if t <= 20 else 80 * (30 - t) / 10
+            pods = 1 if t < 10 else 3 if t < 20 else 4
+            urows.append({"t_s": float(t), "target_rate": rate, "app": "django-api", "serving_pods": pods, "millicores_per_pod": round(5 + rate * 30 / pods)})
+        write_csv(tdir / "usage.csv", ["t_s", "target_rate", "app", "serving_pods", "millicores_per_pod"], urows)
+    srows = []
+    for t in range(0, 31, 2):
+        ready = 1 if t < 10 else 3 if t < 20 else 4
+        srows += [
+            {"t_s": float(t), "kind": "deployment", "name": "django-api", "field": "readyReplicas", "value": ready},
+            {"t_s": float(t), "kind": "deployment", "name": "frontend", "field": "readyReplicas", "value": 1},
+            {"t_s": float(t), "kind": "hpa", "name": "django-api", "field": "desiredReplicas", "value": min(4, ready + 2)},
+            {"t_s": float(t), "kind": "hpa", "name": "django-api", "field": "currentCPUUtilizationPercentage", "value": 40 + 5 * t},
+            {"t_s": float(t), "kind": "client", "name": "loadgen", "field": "cpuPercent", "value": 97.0},
+        ]
+    write_csv(tdir / "samples.csv", ["t_s", "kind", "name", "field", "value"], srows)
+    summary = {
+        "experiment": "scaleup-limit-2",
+        "endpoint": "uor",
+        "profile": "spike",
+        "target": "cluster",
+        "usage": "simulated",
+        "stack": "dev",
+        "gitCommit": "abc1234",
+        "timeScale": 0.125,
+        "startedAt": "2025-01-02T00:00:00Z",
+        "trials": [{"trial": 1, "dir": "trial-1", "valid": True, "invalidReasons": [], "aborted": False, "abortReason": None, "requests": 0, "failed": 0}],
+    }
+    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    return run

@@ -8,6 +8,8 @@ import { ENDPOINTS, Endpoint, LoadTable, ProfileName } from "../profiles";
 
 export const TARGETS = ["cluster", "local"] as const;
 export type Target = (typeof TARGETS)[number];
+export const USAGES = ["http", "simulated"] as const;
+export type Usage = (typeof USAGES)[number];
 
 export interface RunArgs {
     experiment: string;
@@ -16,6 +18,8 @@ export interface RunArgs {
     trials: number;
     dryRun: boolean;
     target: Target;
+    /** http: real requests by the load generator; simulated: the rate played as pod CPU (kwok clusters). */
+    usage: Usage;
     stack: string;
     baseUrl?: string;
     timeScale: number;
@@ -37,6 +41,9 @@ export const USAGE = `usage: npm run experiment -- <experiment> --endpoint uor|f
   --trials N                 trials to run (default: 3; soak 1)
   --dry-run                  print the plan and touch nothing
   --target cluster|local     the Pi cluster (default) or the Docker Compose baseline (baseline/)
+  --usage http|simulated     http: send the requests (default); simulated: on a cluster whose pods
+                             run nothing (npm run cluster:up), play the rate as each pod's CPU
+                             (loadtest/profiles.yaml simulatedUsage) and record what the HPAs do
   --stack S                  Pulumi stack to select the experiment in and deploy (default: dev)
   --base-url URL             API base URL (default: https://<platform.domains.api>; local: http://127.0.0.1:8000)
   --time-scale F             shrink the profile in time by F in (0, 1] (default: 1); rates stay
@@ -71,7 +78,7 @@ export function parseRunArgs(argv: readonly string[], catalog: Readonly<Record<s
     const opts = new Map<string, string>();
     const flags = new Set<string>();
     const positional: string[] = [];
-    const valued = new Set(["--endpoint", "--profile", "--trials", "--target", "--stack", "--base-url", "--time-scale", "--latency-interface", "--results", "--flowsheet", "--kubeconfig", "--namespace", "--settle-timeout", "--client-cpu-limit", "--client-mem-limit"]);
+    const valued = new Set(["--endpoint", "--profile", "--trials", "--target", "--usage", "--stack", "--base-url", "--time-scale", "--latency-interface", "--results", "--flowsheet", "--kubeconfig", "--namespace", "--settle-timeout", "--client-cpu-limit", "--client-mem-limit"]);
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--help" || arg === "-h") return null;
@@ -99,6 +106,9 @@ export function parseRunArgs(argv: readonly string[], catalog: Readonly<Record<s
         throw new UsageError(`--target local: expected experiment baseline (the Docker Compose baseline has no scaling variants), got ${JSON.stringify(experiment)}`);
     }
 
+    const usage = opts.has("--usage") ? oneOf("--usage", opts.get("--usage"), USAGES) : "http";
+    if (usage === "simulated" && target !== "cluster") throw new UsageError(`--usage simulated: expected --target cluster (it plays the load as pod CPU on a cluster), got --target ${target}`);
+
     let endpoint: Endpoint;
     if (opts.has("--endpoint")) {
         endpoint = oneOf("--endpoint", opts.get("--endpoint"), ENDPOINTS);
@@ -122,6 +132,12 @@ export function parseRunArgs(argv: readonly string[], catalog: Readonly<Record<s
         : flags.has("--latency")
           ? 5
           : null;
+    if (usage === "simulated") {
+        // No request is sent: what shapes requests has nothing to act on.
+        for (const key of ["--latency", "--base-url", "--flowsheet"]) {
+            if (opts.has(key) || flags.has(key)) throw new UsageError(`${key}: not used with --usage simulated (no request is sent), got it`);
+        }
+    }
     if (opts.has("--latency-interface") && latencyMs === null) throw new UsageError("--latency-interface: only meaningful with --latency, got it without");
     const stack = opts.get("--stack") ?? "dev";
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: expected a stack name, got ${JSON.stringify(stack)}`);
@@ -135,6 +151,7 @@ export function parseRunArgs(argv: readonly string[], catalog: Readonly<Record<s
         trials,
         dryRun: flags.has("--dry-run"),
         target,
+        usage,
         stack,
         baseUrl,
         timeScale,

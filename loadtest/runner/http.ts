@@ -70,7 +70,8 @@ function requestOnce(url: string, opts: RequestOptions, { fresh }: { fresh: bool
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
     if (payload) {
-        headers["content-type"] = "application/json";
+        // A caller may name a JSON flavour (e.g. application/merge-patch+json).
+        headers["content-type"] ??= "application/json";
         headers["content-length"] = String(payload.length);
     }
     const isHttps = u.protocol === "https:";

@@ -63,6 +63,19 @@ export interface PodUsage {
     memoryBytes: number;
 }
 
+/** A pod as the simulated-usage driver sees it. */
+export interface PodInfo {
+    name: string;
+    /** Its `app` label (the Deployment it belongs to in this platform). */
+    app: string | null;
+    /** Running and not being deleted: a pod that would take requests. */
+    serving: boolean;
+    containers: number;
+    /** The sum of its containers' CPU limits; null when any container has none. */
+    cpuLimitMillicores: number | null;
+    annotations: Record<string, string>;
+}
+
 export interface ClusterState {
     deployments: DeploymentStatus[];
     hpas: HpaStatus[];
@@ -115,6 +128,19 @@ export function podUsageFrom(o: Obj): PodUsage {
         mem += memoryBytes(c.usage?.memory ?? "0");
     }
     return { name: o.metadata?.name, cpuMillicores: Math.round(cpu), memoryBytes: Math.round(mem) };
+}
+
+export function podFrom(o: Obj): PodInfo {
+    const containers: Obj[] = o.spec?.containers ?? [];
+    const limits = containers.map((c) => c.resources?.limits?.cpu as string | undefined);
+    return {
+        name: o.metadata?.name,
+        app: o.metadata?.labels?.app ?? null,
+        serving: o.status?.phase === "Running" && !o.metadata?.deletionTimestamp,
+        containers: Math.max(1, containers.length),
+        cpuLimitMillicores: limits.length > 0 && limits.every((l) => l !== undefined) ? limits.reduce((s, l) => s + cpuMillicores(l!), 0) : null,
+        annotations: o.metadata?.annotations ?? {},
+    };
 }
 
 /**
@@ -172,6 +198,22 @@ export class KubeClient {
             this.list(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`),
         ]);
         return { deployments: deployments.map(deploymentFrom), hpas: hpas.map(hpaFrom) };
+    }
+
+    async pods(): Promise<PodInfo[]> {
+        return (await this.list(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`)).map(podFrom);
+    }
+
+    /** Set annotations on one pod (a JSON merge patch: other annotations stay). */
+    async annotatePod(name: string, annotations: Record<string, string>): Promise<void> {
+        const url = new URL(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(name)}`, this.target.server);
+        await requestOk(url.toString(), {
+            method: "PATCH",
+            headers: { ...this.target.headers, "content-type": "application/merge-patch+json" },
+            body: { metadata: { annotations } },
+            tls: this.target.tls,
+            timeoutMs: 10_000,
+        });
     }
 
     /** Pod CPU/memory from metrics-server (K3s ships it); empty when it is not answering. */

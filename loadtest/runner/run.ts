@@ -17,6 +17,7 @@ import { ClientMonitor, ClientSample, clientInvalidReasons } from "./client";
 import { FlowsheetClient, FlowsheetScript, setUpFlowsheet, tearDownFlowsheet, Vars } from "./flowsheet";
 import { ClusterState, KubeClient, sampleRows, unsettledReasons } from "./kube";
 import { NetemCommands, addLatency } from "./netem";
+import { driveUsage } from "./usage";
 
 export interface RunContext {
     args: RunArgs;
@@ -54,6 +55,18 @@ export function describeRun(ctx: Pick<RunContext, "args" | "baseUrl" | "netem" |
         lines.push(`target local: the Docker Compose baseline at ${ctx.baseUrl} (no deploy, no cluster sampling)`);
     }
     const stages = plan.stages.map((s) => `${s.durationS}s->${s.target}/s`).join(", ");
+    if (args.usage === "simulated") {
+        const costs = Object.entries(ctx.table.simulatedUsage.cpuMsPerRequest[args.endpoint]).map(([app, ms]) => `${app} ${ms} ms`);
+        for (let t = 1; t <= args.trials; t++) {
+            lines.push(`trial ${t}/${args.trials}:`);
+            if (t > 1) lines.push(`  wait for Deployments and HPAs to settle`);
+            lines.push(`  play ${args.endpoint} at ${stages} as pod CPU (each request: ${costs.join(", ")} of CPU; idle ${ctx.table.simulatedUsage.idleMillicores}m a pod), no request sent`);
+            lines.push(`  sample replicas, HPAs, pod CPU/memory every ${plan.sampleIntervalS} s`);
+            lines.push(`  put every pod back on idle CPU (also on failure or Ctrl-C)`);
+        }
+        lines.push(`results: ${path.join(args.resultsDir, resultsName(args), "<timestamp>")}/`);
+        return lines;
+    }
     for (let t = 1; t <= args.trials; t++) {
         lines.push(`trial ${t}/${args.trials}:`);
         if (t > 1 && args.target === "cluster") lines.push(`  wait for Deployments and HPAs to settle`);
@@ -100,6 +113,8 @@ export interface RunSummary {
     endpoint: string;
     profile: string;
     target: string;
+    /** http, or simulated: the rate was played as pod CPU and no request was sent. */
+    usage: string;
     stack: string | null;
     gitCommit: string;
     experimentValues: Experiment | null;
@@ -234,8 +249,44 @@ function writeJson(file: string, value: unknown) {
     fs.renameSync(`${file}.tmp`, file);
 }
 
+/**
+ * A trial of --usage simulated: the plan's rate played as pod CPU while the
+ * sampler records what the controllers do. No flowsheet, no request. The
+ * machine's own CPU is sampled but not judged: the control plane runs here too,
+ * and there is no load generator whose accuracy it would put in doubt.
+ */
+async function runSimulatedTrial(ctx: RunContext, n: number, runDir: string, cancel: Cancel, log: (l: string) => void, now: () => Date): Promise<TrialRecord> {
+    const { args } = ctx;
+    const dir = `trial-${n}`;
+    const trialDir = path.join(runDir, dir);
+    fs.mkdirSync(trialDir, { recursive: true });
+    const startedAt = now().toISOString();
+    const plan = buildPlan(ctx.table, { endpoint: args.endpoint, profile: args.profile, baseUrl: ctx.baseUrl, flowsheetId: "simulated", timeScale: args.timeScale });
+    writeJson(path.join(trialDir, "plan.json"), plan);
+    const stopSampler = startSampler(path.join(trialDir, "samples.csv"), plan.sampleIntervalS, ctx.kube, new ClientMonitor(), []);
+    log(`trial ${n}: playing ${plan.name} as pod CPU for ${plannedDurationS(plan)} s`);
+    try {
+        await driveUsage({
+            kube: ctx.kube!,
+            model: ctx.table.simulatedUsage,
+            endpoint: args.endpoint,
+            plan,
+            file: path.join(trialDir, "usage.csv"),
+            // As often as the sampler: once a second at full scale.
+            tickMs: plan.sampleIntervalS * 1000,
+            sleep: (ms) => cancel.sleep(ms),
+            cancelled: () => cancel.cancelled,
+        });
+    } finally {
+        await stopSampler().catch((e: Error) => log(`cleanup problems: sampler: ${e.message}`));
+    }
+    cancel.check();
+    return { trial: n, dir, valid: true, invalidReasons: [], aborted: false, abortReason: null, flowsheetId: null, startedAt, finishedAt: now().toISOString(), requests: 0, failed: 0 };
+}
+
 async function runTrial(ctx: RunContext, n: number, runDir: string, cancel: Cancel, log: (l: string) => void, now: () => Date): Promise<TrialRecord> {
     const { args } = ctx;
+    if (args.usage === "simulated") return runSimulatedTrial(ctx, n, runDir, cancel, log, now);
     const dir = `trial-${n}`;
     const trialDir = path.join(runDir, dir);
     fs.mkdirSync(trialDir, { recursive: true });
@@ -317,6 +368,7 @@ export async function runExperiment(ctx: RunContext, deps: RunnerDeps): Promise<
         endpoint: args.endpoint,
         profile: args.profile,
         target: args.target,
+        usage: args.usage,
         stack: args.target === "cluster" ? args.stack : null,
         gitCommit: ctx.gitCommit,
         experimentValues: args.target === "cluster" ? ctx.experiment : null,
@@ -353,7 +405,8 @@ export async function runExperiment(ctx: RunContext, deps: RunnerDeps): Promise<
             const trial = await runTrial(ctx, n, runDir, cancel, log, now);
             summary.trials.push(trial);
             save();
-            log(`trial ${n}: ${trial.requests} requests, ${trial.failed} failed${trial.aborted ? `, aborted (${trial.abortReason})` : ""}${trial.valid ? "" : `; INVALID: ${trial.invalidReasons.join("; ")}`}`);
+            if (args.usage === "simulated") log(`trial ${n}: done (simulated usage)`);
+            else log(`trial ${n}: ${trial.requests} requests, ${trial.failed} failed${trial.aborted ? `, aborted (${trial.abortReason})` : ""}${trial.valid ? "" : `; INVALID: ${trial.invalidReasons.join("; ")}`}`);
         }
         summary.status = "completed";
         return runDir;

@@ -8,15 +8,17 @@
  * afresh and removed afterwards. A dev cluster that runs is stopped first (only one
  * runs at a time), its data kept: `npm run cluster:up` brings it back.
  */
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
-import { EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
+import { engineEnv, EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
 import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
-import { cpuMillicores } from "../../loadtest/runner/kube";
+import { cpuMillicores, KubeClient } from "../../loadtest/runner/kube";
+import { applyUsage, USAGE_CPU_ANNOTATION } from "../../loadtest/runner/usage";
 import type { HpaPolicy } from "../../schema/stack";
 import { testConfig } from "../helpers/program";
 
@@ -200,7 +202,6 @@ describe("swapping experiments", () => {
 describe("the HPA controller scaling the workloads as each policy says", () => {
     /** Total CPU demand of a workload during a spike, spread over its pods as real load would be. */
     const SPIKE_MILLICORES = 750;
-    const USAGE = "kwok.x-k8s.io/usage-cpu";
     /** The effective HPA policies of an experiment, by Deployment name. */
     function hpaPolicies(experiment: string): Map<string, HpaPolicy> {
         const scaling = scalingOf(experiment);
@@ -220,21 +221,18 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
     }
 
     /**
-     * Run one phase: every second, spread `total` millicores over each app's running
-     * pods (their usage annotation, which kwok serves as kubelet metrics) and record
-     * each Deployment's replicas. Ends after `seconds`, or once `until` holds.
+     * Run one phase: every second, spread `total` millicores over each app's serving
+     * pods (the runner's own --usage simulated path: their usage annotation, which kwok
+     * serves as kubelet metrics; no idle floor) and record each Deployment's replicas.
+     * Ends after `seconds`, or once `until` holds.
      */
     async function phase(apps: readonly string[], total: number, seconds: number, t0: number, timeline: Map<string, ReplicaSample[]>, until?: () => boolean): Promise<void> {
+        const kube = KubeClient.fromFile(CLUSTER.kubeconfig, NS);
         const end = Date.now() + seconds * 1000;
         while (Date.now() < end) {
-            for (const app of apps) {
-                const pods = kubeItems("pods", NS).filter((p) => p.metadata.labels?.app === app && !p.metadata.deletionTimestamp && p.status?.phase === "Running");
-                const each = `${Math.max(1, Math.ceil(total / Math.max(1, pods.length)))}m`;
-                const stale = pods.filter((p) => p.metadata.annotations?.[USAGE] !== each).map((p) => p.metadata.name as string);
-                if (stale.length > 0) kubectl(["-n", NS, "annotate", "--overwrite", "pod", ...stale, `${USAGE}=${each}`]);
-                const d = JSON.parse(kubectl(["-n", NS, "get", "deployment", app, "-o", "json"]));
-                timeline.get(app)!.push({ t: (Date.now() - t0) / 1000, replicas: d.spec.replicas });
-            }
+            await applyUsage(kube, new Map(apps.map((a) => [a, total])), 0);
+            const { deployments } = await kube.state();
+            for (const app of apps) timeline.get(app)!.push({ t: (Date.now() - t0) / 1000, replicas: deployments.find((d) => d.name === app)!.replicas });
             if (until?.()) return;
             await new Promise((r) => setTimeout(r, 1000));
         }
@@ -250,7 +248,7 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         expect(last(timeline, "django-api")).toBe(2);
     }, 900_000);
 
-    it.each(["scaleup-limit-1", "cpu-target-25", "stabilization-0"])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
+    it.each(["scaleup-limit-1", "scaleup-limit-2", "scaleup-limit-4", "cpu-target-25", "stabilization-0"])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
         const policies = hpaPolicies(experiment);
         expect(policies.size).toBeGreaterThan(0);
         await select(experiment);
@@ -273,7 +271,8 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
             if (last(timeline, app) !== settled.get(app)) problems.push(`${app}: ${last(timeline, app)} replicas under ${SPIKE_MILLICORES}m, expected ${settled.get(app)} (target ${p.cpuTarget} % of ${request(p)}m)`);
             if (settled.get(app)! > start.get(app)!) problems.push(...scaleUpViolations(spike, scaleUpRules(p)).map((v) => `${app}: ${v}`));
             const reached = firstReaching(spike, start.get(app)! + 1, spikeAt);
-            if (settled.get(app)! > start.get(app)! && reached) process.stdout.write(`${experiment} ${app}: first scale-up ${(reached.t - spikeAt).toFixed(1)} s after the usage step\n`);
+            const done = firstReaching(spike, settled.get(app)!, spikeAt);
+            if (settled.get(app)! > start.get(app)! && reached) process.stdout.write(`${experiment} ${app}: first scale-up ${(reached.t - spikeAt).toFixed(1)} s after the usage step, ${start.get(app)} -> ${settled.get(app)} replicas after ${done ? (done.t - spikeAt).toFixed(1) : "?"} s\n`);
         }
         // Load gone: a scale-down window of 0 s lets it fall to the minimum within a minute; a longer one holds it.
         const calmAt = (Date.now() - t0) / 1000;
@@ -288,6 +287,61 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         }
         fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `hpa-${experiment}.json`), JSON.stringify(Object.fromEntries(timeline), null, 1));
         expect(problems).toEqual([]);
+    }, 1_200_000);
+});
+
+describe("npm run experiment -- <exp> --usage simulated on this cluster", () => {
+    /** `npm run experiment` as a user runs it, with the stack's engine environment. */
+    function experimentCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+        return new Promise((resolve) => {
+            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/experiment.ts"), ...args], { cwd: ROOT, env: engineEnv(STACK), stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            const timer = setTimeout(() => child.kill("SIGINT"), 15 * 60_000);
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                resolve({ code, stdout, stderr });
+            });
+        });
+    }
+
+    it.each(["scaleup-limit-2", "scaleup-limit-4"])("%s: the UOR spike played as pod CPU; the replicas it records are the real controller's, within the policy", async (experiment) => {
+        // From one replica: the stack's own fixed policy first (no HPA, Django back to 1),
+        // whatever the scale-down window of the last experiment still holds.
+        selectExperiment("baseline");
+        expect(ok(await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 }))).toEqual({ code: 0, output: "" });
+        const results = path.join(ROOT, ".cache/e2e-platform/results");
+        const r = await experimentCli([experiment, "--endpoint", "uor", "--profile", "spike", "--usage", "simulated", "--stack", STACK.name, "--trials", "1", "--time-scale", "0.5", "--results", results, "--settle-timeout", "600"]);
+        fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `experiment-${experiment}.log`), `${r.stdout}\n${r.stderr}`);
+        expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
+        const runDir = r.stdout.trim().split("\n")[0];
+        expect(JSON.parse(fs.readFileSync(path.join(runDir, "summary.json"), "utf8"))).toMatchObject({ experiment, usage: "simulated", status: "completed", trials: [{ valid: true }] });
+
+        // The controller's decisions (Deployment spec.replicas) as sampled during the trial.
+        const rows = fs.readFileSync(path.join(runDir, "trial-1", "samples.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+        const timeline: ReplicaSample[] = rows.filter(([, kind, name, field]) => kind === "deployment" && name === "django-api" && field === "replicas").map(([t, , , , v]) => ({ t: Number(t), replicas: Number(v) }));
+        const policy = scalingOf(experiment).django;
+        if (policy.mode !== "hpa") throw new Error(`${experiment}: expected an HPA policy for Django`);
+        expect(timeline.length).toBeGreaterThan(100);
+        // Metrics reached the HPA: utilisation above its target at the peak.
+        const utilisation = rows.filter(([, kind, name, field]) => kind === "hpa" && name === "django-api" && field === "currentCPUUtilizationPercentage").map(([, , , , v]) => Number(v));
+        expect(Math.max(...utilisation)).toBeGreaterThan(policy.cpuTarget);
+        // It scaled up, and never faster than the policy allows.
+        const start = timeline[0].replicas;
+        expect(Math.max(...timeline.map((x) => x.replicas))).toBeGreaterThan(start + 1);
+        expect(scaleUpViolations(timeline, scaleUpRules(policy))).toEqual([]);
+        const reached = firstReaching(timeline, start + 1);
+        process.stdout.write(`${experiment} (simulated spike): first scale-up ${reached!.t.toFixed(1)} s into the trial; peak ${Math.max(...timeline.map((x) => x.replicas))} replicas\n`);
+        // Every pod back on the idle floor.
+        const pods = kubeItems("pods", NS).filter((p) => p.metadata.labels?.app === "django-api" && !p.metadata.deletionTimestamp && p.status?.phase === "Running");
+        expect(new Set(pods.map((p) => p.metadata.annotations?.[USAGE_CPU_ANNOTATION]))).toEqual(new Set(["5m"]));
+
+        // The replicas-over-time plot.
+        const report = spawnSync(path.join(ROOT, ".venv/bin/python"), ["-m", "analysis", "report", runDir], { cwd: ROOT, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
+        expect({ status: report.status, stderr: report.stderr }).toEqual({ status: 0, stderr: "" });
+        expect(fs.statSync(path.join(runDir, "plots", "trial-1.png")).size).toBeGreaterThan(40_000);
     }, 1_200_000);
 });
 

@@ -15,6 +15,7 @@ describe("npm run experiment arguments", () => {
             trials: 3,
             dryRun: false,
             target: "cluster",
+            usage: "http",
             stack: "dev",
             baseUrl: undefined,
             timeScale: 1,
@@ -38,6 +39,10 @@ describe("npm run experiment arguments", () => {
     it("accept --key=value, --latency with and without a value, and --dry-run", () => {
         expect(parse("cpu-target-50", "--endpoint=fs", "--profile=breakpoint", "--latency", "--dry-run", "--time-scale=0.1")).toMatchObject({ endpoint: "fs", latencyMs: 5, dryRun: true, timeScale: 0.1 });
         expect(parse("cpu-target-50", "--endpoint", "fs", "--profile", "spike", "--latency=12", "--latency-interface", "eth0")).toMatchObject({ latencyMs: 12, latencyInterface: "eth0" });
+    });
+
+    it("take --usage simulated for a cluster target", () => {
+        expect(parse("scaleup-limit-2", "--endpoint", "uor", "--profile", "spike", "--usage", "simulated")).toMatchObject({ usage: "simulated", target: "cluster" });
     });
 
     it("return null for --help", () => {
@@ -65,6 +70,11 @@ describe("npm run experiment arguments", () => {
         [["uor-replicas-1", "--profile", "average", "--client-cpu-limit", "150"], '--client-cpu-limit: expected a percentage in (0, 100], got "150"'],
         [["uor-replicas-1", "--profile", "average", "--trials"], "--trials: expected a value, got none"],
         [["uor-replicas-1", "--profile", "average", "--frobnicate"], "unknown option --frobnicate"],
+        [["uor-replicas-1", "--profile", "average", "--usage", "fake"], '--usage: expected one of http, simulated, got "fake"'],
+        [["baseline", "--target", "local", "--endpoint", "uor", "--profile", "average", "--usage", "simulated"], "--usage simulated: expected --target cluster (it plays the load as pod CPU on a cluster), got --target local"],
+        [["uor-replicas-1", "--profile", "average", "--usage", "simulated", "--latency"], "--latency: not used with --usage simulated (no request is sent), got it"],
+        [["uor-replicas-1", "--profile", "average", "--usage", "simulated", "--base-url", "https://x"], "--base-url: not used with --usage simulated (no request is sent), got it"],
+        [["uor-replicas-1", "--profile", "average", "--usage", "simulated", "--flowsheet", "f.yaml"], "--flowsheet: not used with --usage simulated (no request is sent), got it"],
     ])("reject %j with a message naming the option", (argv, message) => {
         expect(() => parse(...argv)).toThrow(message);
     });

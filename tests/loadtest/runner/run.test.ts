@@ -13,7 +13,8 @@ import { parseRunArgs } from "../../../loadtest/runner/args";
 import { loadFlowsheet } from "../../../loadtest/runner/flowsheet";
 import { KubeClient, parseKubeconfig } from "../../../loadtest/runner/kube";
 import { runExperiment, RunContext, RunSummary } from "../../../loadtest/runner/run";
-import { deployment, hpa, Standin, standinKubeconfig, startStandin } from "../../../harness/standin";
+import { corePod, deployment, hpa, Standin, standinKubeconfig, startStandin } from "../../../harness/standin";
+import { USAGE_CPU_ANNOTATION } from "../../../loadtest/runner/usage";
 import { loadgenBinary, readCsv } from "../../helpers/loadgen";
 import { ROOT } from "../../helpers/program";
 import { scratchDir } from "../../helpers/tmp";
@@ -190,6 +191,47 @@ describe("a full run (pulumi up replaced by a no-op)", () => {
     }, 60_000);
 });
 
+describe("a run with --usage simulated (pulumi up replaced by a no-op)", () => {
+    let runDir: string;
+    let summary: RunSummary;
+    const deploys: string[][] = [];
+
+    beforeAll(async () => {
+        standin.k8s.deployments = [deployment("django-api", 2), deployment("frontend", 1)];
+        standin.k8s.hpas = [hpa("django-api", 2)];
+        standin.k8s.corePods = [corePod("django-api-a", "django-api"), corePod("django-api-b", "django-api"), corePod("frontend-a", "frontend")];
+        standin.k8s.annotationPatches.length = 0;
+        standin.calls.length = 0;
+        const argv = ["scaleup-limit-2", "--endpoint", "uor", "--profile", "spike", "--usage", "simulated", "--trials", "2", "--time-scale", "0.01", "--results", scratchDir("simulated")];
+        runDir = await runExperiment(context(argv), { deploy: async (stack, experiment) => void deploys.push([stack, experiment]) });
+        summary = JSON.parse(fs.readFileSync(path.join(runDir, "summary.json"), "utf8"));
+    }, 120_000);
+
+    it("deploys the experiment, then plays each trial as pod CPU and sends no request", () => {
+        expect(deploys).toEqual([["dev", "scaleup-limit-2"]]);
+        expect(summary).toMatchObject({ experiment: "scaleup-limit-2", usage: "simulated", status: "completed" });
+        expect(summary.trials.map((t) => [t.trial, t.valid, t.requests])).toEqual([[1, true, 0], [2, true, 0]]);
+        expect(standin.calls).toEqual([]); // no flowsheet, no load request
+        for (const t of ["trial-1", "trial-2"]) expect(fs.readdirSync(path.join(runDir, t)).sort()).toEqual(["plan.json", "samples.csv", "usage.csv"]);
+    });
+
+    it("gives Django's serving pods the spike's CPU and leaves them idle after", () => {
+        const usage = readCsv(path.join(runDir, "trial-1", "usage.csv"));
+        expect(Math.max(...usage.map((r) => Number(r.millicores_per_pod)))).toBeGreaterThan(500);
+        expect(standin.k8s.annotationPatches.some((p) => p.pod === "frontend-a")).toBe(false);
+        expect(standin.k8s.corePods.map((p) => p.metadata.annotations[USAGE_CPU_ANNOTATION])).toEqual(["5m", "5m", undefined]);
+    });
+
+    it("turns into a replicas-over-time plot with the analysis package", () => {
+        const r = spawnSync(path.join(ROOT, ".venv/bin/python"), ["-m", "analysis", "report", runDir], { cwd: ROOT, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        // Sampled every 50 ms of a 2.4 s spike to 80/s: the peak seen is within a tick of it.
+        expect(Number(/simulated usage \(no request sent\), peak ([0-9.]+) req\/s/.exec(r.stdout)?.[1])).toBeGreaterThan(70);
+        expect(fs.readdirSync(path.join(runDir, "plots")).sort()).toEqual(["trial-1.png", "trial-2.png"]);
+    });
+});
+
 describe("the client guard", () => {
     it("marks a trial invalid when the client passes its limits, and says why", async () => {
         // Some memory is always in use, so a 0.001 % limit is always passed; the
@@ -342,6 +384,23 @@ describe("npm run experiment (the command)", () => {
             `results: ${path.join(results, "fs-replicas-2-8", "breakpoint")}/<timestamp>/`,
         ]);
         expect(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).toBe(stackBefore);
+        expect(fs.readdirSync(results)).toEqual([]);
+    }, 30_000);
+
+    it("--dry-run of --usage simulated says it plays the rate as pod CPU and sends nothing", async () => {
+        const results = scratchDir("dry-simulated");
+        const r = await finish(cli(["scaleup-limit-4", "--endpoint", "fs", "--profile", "spike", "--usage", "simulated", "--trials", "1", "--dry-run", "--results", results]));
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout.trim().split("\n")).toEqual([
+            "select experiment scaleup-limit-4 in stack dev and run pulumi up",
+            "wait up to 900 s for Deployments and HPAs in namespace ahuora to settle",
+            "trial 1/1:",
+            "  play fs at 160s->8/s, 80s->0/s as pod CPU (each request: django-api 10 ms, idaes-worker 750 ms of CPU; idle 5m a pod), no request sent",
+            "  sample replicas, HPAs, pod CPU/memory every 1 s",
+            "  put every pod back on idle CPU (also on failure or Ctrl-C)",
+            `results: ${path.join(results, "scaleup-limit-4", "spike")}/<timestamp>/`,
+        ]);
         expect(fs.readdirSync(results)).toEqual([]);
     }, 30_000);
 
