@@ -360,6 +360,24 @@ describe("pulumi destroy with the platform deployed", () => {
         expect(kubeItems("statefulsets", NS).map((s) => s.metadata.name)).toContain("postgres");
     });
 
+    it("`pulumi destroy --exclude-protected` keeps the database, its password and what they stand on; the next `up` brings the rest back on them", async () => {
+        const credentials = () => kubeItems("secrets", NS).find((x) => x.metadata.name === "postgres-credentials")?.data;
+        const before = credentials();
+        expect(before).toBeDefined();
+        const excluded = await pulumi(STACK, ["destroy", "--yes", "--skip-preview", "--exclude-protected"], { timeoutMs: 15 * 60_000 });
+        log("destroy-exclude-protected", excluded);
+        expect(ok(excluded)).toEqual({ code: 0, output: "" });
+        expect(kubeItems("deployments", NS).map((d) => d.metadata.name)).toEqual([]);
+        expect(kubeItems("statefulsets", NS).map((x) => x.metadata.name)).toEqual(["postgres"]);
+        expect(credentials()).toEqual(before);
+        const back = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
+        log("up-after-exclude-protected", back);
+        expect(ok(back)).toEqual({ code: 0, output: "" });
+        expect(kubeItems("deployments", NS).length).toBeGreaterThan(0);
+        // The same password the data directory was initialised with.
+        expect(credentials()).toEqual(before);
+    }, 1_800_000);
+
     it("after `pulumi state unprotect --all`, empties the stack and still leaves the database's objects and data directory", async () => {
         await pulumiOk(STACK, ["state", "unprotect", "--all", "--yes"]);
         const destroyed = await pulumi(STACK, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
