@@ -251,6 +251,9 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
     it.each(["scaleup-limit-1", "scaleup-limit-2", "scaleup-limit-4", "cpu-target-25", "stabilization-0"])("%s: scales up to where the spike's CPU is within target, no faster than its scale-up policy, and down as its scale-down policy says", async (experiment) => {
         const policies = hpaPolicies(experiment);
         expect(policies.size).toBeGreaterThan(0);
+        // From the stack's own fixed single replicas (no HPA), whatever the last
+        // experiment's scale-down window still holds: each reaction starts alike.
+        await select("baseline");
         await select(experiment);
         const apps = [...policies.keys()];
         const timeline = new Map(apps.map((a) => [a, [] as ReplicaSample[]]));
@@ -316,7 +319,8 @@ describe("npm run experiment -- <exp> --usage simulated on this cluster", () => 
         const r = await experimentCli([experiment, "--endpoint", "uor", "--profile", "spike", "--usage", "simulated", "--stack", STACK.name, "--trials", "1", "--time-scale", "0.5", "--results", results, "--settle-timeout", "600"]);
         fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `experiment-${experiment}.log`), `${r.stdout}\n${r.stderr}`);
         expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
-        const runDir = r.stdout.trim().split("\n")[0];
+        // Its stdout carries `pulumi up`'s output too; the run directory is named last.
+        const runDir = /^analyse with: npm run experiment:report -- (.+)$/m.exec(r.stdout)?.[1] ?? "(no run directory printed)";
         expect(JSON.parse(fs.readFileSync(path.join(runDir, "summary.json"), "utf8"))).toMatchObject({ experiment, usage: "simulated", status: "completed", trials: [{ valid: true }] });
 
         // The controller's decisions (Deployment spec.replicas) as sampled during the trial.
