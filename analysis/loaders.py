@@ -278,21 +278,7 @@ def load_run(run_dir: Path | str) -> Run:
     for i, entry in enumerate(entries):
         number, tdir, valid, reasons, aborted, abort_reason = _trial_entry(summary_path, i, entry)
         tpath = run_dir / tdir
-        problems: list[str] = []
-        if simulated:
-            trials.append(_simulated_trial(number, tdir, tpath, valid, reasons, aborted, abort_reason))
-            continue
-        req_path = tpath / "requests.csv"
-        if valid and not req_path.is_file():
-            raise InputError(f"trial {number} is marked valid but has no requests.csv: {req_path}")
-        requests, vus, samples, loadgen = None, None, [], {}
-        try:
-            requests, vus, samples, loadgen = _load_trial_files(tpath)
-        except InputError as e:
-            if valid:
-                raise
-            # An invalid (e.g. aborted) trial may have partial files: list it, don't fail the run.
-            problems.append(str(e))
+        data = _simulated_files(number, tpath, valid) if simulated else _request_files(number, tpath, valid)
         trials.append(
             Trial(
                 number=number,
@@ -302,38 +288,36 @@ def load_run(run_dir: Path | str) -> Run:
                 invalid_reasons=reasons,
                 aborted=aborted,
                 abort_reason=None if abort_reason is None else str(abort_reason),
-                requests=requests,
-                vus=vus,
-                samples=samples,
-                loadgen=loadgen,
-                problems=problems,
+                **data,
             )
         )
     return Run(path=run_dir, summary=summary, trials=trials)
 
 
-def _simulated_trial(number, tdir, tpath: Path, valid, reasons, aborted, abort_reason) -> Trial:
-    """A --usage simulated trial: no request was sent; usage.csv and samples.csv are its data."""
+def _request_files(number: int, tpath: Path, valid: bool) -> dict:
+    """A trial that sent requests: requests.csv (required when valid), vus.csv, samples.csv."""
+    req_path = tpath / "requests.csv"
+    if valid and not req_path.is_file():
+        raise InputError(f"trial {number} is marked valid but has no requests.csv: {req_path}")
+    data = {"requests": None, "vus": None, "samples": [], "loadgen": {}, "problems": []}
+    try:
+        data["requests"], data["vus"], data["samples"], data["loadgen"] = _load_trial_files(tpath)
+    except InputError as e:
+        if valid:
+            raise
+        # An invalid (e.g. aborted) trial may have partial files: list it, don't fail the run.
+        data["problems"].append(str(e))
+    return data
+
+
+def _simulated_files(number: int, tpath: Path, valid: bool) -> dict:
+    """A --usage simulated trial: no request was sent; usage.csv (required when valid) and samples.csv."""
     usage_path = tpath / "usage.csv"
-    usage, problems = None, []
+    data = {"requests": None, "vus": None, "samples": read_samples(tpath / "samples.csv"), "loadgen": {}, "problems": [], "usage": None}
     if usage_path.is_file():
-        usage = read_usage(usage_path)
+        data["usage"] = read_usage(usage_path)
     elif valid:
         raise InputError(f"trial {number} is marked valid but has no usage.csv: {usage_path}")
     else:
-        problems.append(f"no usage.csv: {usage_path}")
-    return Trial(
-        number=number,
-        dir=tdir,
-        path=tpath,
-        valid=valid,
-        invalid_reasons=reasons,
-        aborted=aborted,
-        abort_reason=None if abort_reason is None else str(abort_reason),
-        requests=None,
-        vus=None,
-        samples=read_samples(tpath / "samples.csv"),
-        loadgen={},
-        problems=problems,
-        usage=usage,
-    )
+        data["problems"].append(f"no usage.csv: {usage_path}")
+    return data
