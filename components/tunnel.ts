@@ -22,6 +22,18 @@ export function tunnelIngressRules(hosts: readonly string[]) {
     ];
 }
 
+/**
+ * The tunnel secret Cloudflare wants (base64 of at least 32 bytes) from a random
+ * password of letters and digits: its bytes, base64-encoded. Not a
+ * `random.RandomBytes`: the random provider makes a RandomBytes' value its
+ * resource id, and the state keeps ids in plain text.
+ */
+export function tunnelSecret(password: string): string {
+    const bytes = Buffer.from(password, "utf8");
+    if (bytes.length < 32) throw new Error(`tunnel secret: expected at least 32 random bytes, got ${bytes.length}`);
+    return bytes.toString("base64");
+}
+
 export interface TunnelArgs {
     readonly settings: EnabledTunnel;
     readonly domains: PlatformSettings["domains"];
@@ -41,10 +53,11 @@ export class Tunnel extends pulumi.ComponentResource {
         const { accountId, zoneId } = args.settings;
         const hosts = [args.domains.frontend, args.domains.api, args.domains.auth];
 
-        const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
+        // 44 letters and digits: about 262 bits.
+        const secret = new random.RandomPassword(`${name}-tunnel-secret`, { length: 44, special: false }, { parent: this });
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
             `${name}-tunnel`,
-            { accountId, name: args.settings.name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
+            { accountId, name: args.settings.name, configSrc: "cloudflare", tunnelSecret: pulumi.secret(secret.result.apply(tunnelSecret)) },
             { parent: this },
         );
         this.tunnelId = tunnel.id;

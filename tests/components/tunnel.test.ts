@@ -1,4 +1,4 @@
-import { tunnelIngressRules } from "../../components/tunnel";
+import { tunnelIngressRules, tunnelSecret } from "../../components/tunnel";
 import { MOCK_SECRETS, ProgramRun, runProgram, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
@@ -13,6 +13,16 @@ describe("Tunnel", () => {
         const [tunnel] = pi.ofType("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared");
         expect(tunnel.inputs).toMatchObject({ accountId: "00000000000000000000000000000000", name: "picluster", configSrc: "cloudflare" });
         expect(tunnel.secretInputs).toContain("tunnelSecret");
+    });
+
+    it("makes the secret from a random password, never a RandomBytes (whose value the state keeps as its plain-text id)", () => {
+        const [tunnel] = pi.ofType("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared");
+        const [password] = pi.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.name.endsWith("-tunnel-secret"));
+        expect(password.inputs).toMatchObject({ length: 44, special: false });
+        expect(Buffer.from(tunnel.inputs.tunnelSecret, "base64").toString("utf8")).toBe(`${MOCK_SECRETS.randomPrefix}-${password.name}`);
+        expect(pi.ofType("random:index/randomBytes:RandomBytes")).toEqual([]);
+        expect(Buffer.from(tunnelSecret("a".repeat(44)), "base64")).toHaveLength(44);
+        expect(() => tunnelSecret("short")).toThrow("tunnel secret: expected at least 32 random bytes, got 5");
     });
 
     it("routes the three hostnames to Traefik on 443 and everything else to 404", () => {
