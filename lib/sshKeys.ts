@@ -121,3 +121,35 @@ export function fingerprint(publicLine: string): string {
     const blob = Buffer.from(publicLine.trim().split(/\s+/)[1] ?? "", "base64");
     return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
+
+/**
+ * The public key line of an OpenSSH private key file (`openssh-key-v1`, what
+ * ssh-keygen writes by default). The public half is stored unencrypted in that
+ * format, so this works for passphrase-protected keys too. Returns a reason for
+ * any other format (PEM RSA, PKCS#8, ...).
+ */
+export function publicLineOfPrivateKey(text: string): string | { readonly error: string } {
+    const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+    if (!m) return { error: "not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)" };
+    const body = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+    const magic = Buffer.from("openssh-key-v1\0", "latin1");
+    if (!body.subarray(0, magic.length).equals(magic)) return { error: "not an openssh-key-v1 key" };
+    let at = magic.length;
+    const next = (): Buffer | undefined => {
+        if (at + 4 > body.length) return undefined;
+        const len = body.readUInt32BE(at);
+        if (at + 4 + len > body.length) return undefined;
+        const value = body.subarray(at + 4, at + 4 + len);
+        at += 4 + len;
+        return value;
+    };
+    // ciphername, kdfname, kdfoptions, then the key count and the first public blob.
+    if (!next() || !next() || !next() || at + 4 > body.length) return { error: "a truncated openssh-key-v1 key" };
+    at += 4;
+    const blob = next();
+    if (!blob || blob.length < 4) return { error: "a truncated openssh-key-v1 key" };
+    const type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString("latin1");
+    const line = `${type} ${blob.toString("base64")}`;
+    const parsed = parsePublicKey(line);
+    return "error" in parsed ? parsed : line;
+}

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../harness/engine";
 import { platformEnabled } from "../../harness/stacks";
@@ -24,6 +25,7 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
     "picluster:googleClientSecret": "test-google-client-secret-7c1a",
     "picluster:grafanaCloudToken": "test-grafana-cloud-token-55d2",
     "cloudflare:apiToken": "test-cloudflare-api-token-9b3e",
+    "picluster:wifiPassword": "test-wifi-passphrase-62d0",
 };
 
 /** Values the mocks hand out for random and remote-read secrets. */
@@ -33,6 +35,11 @@ export const MOCK_SECRETS = {
     tunnelToken: "mock-tunnel-token-4e21",
     randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
 } as const;
+
+/** The seed the mocks give a generated host key (`host-keys-<node>`): 32 bytes, one per name. */
+export function mockSeed(name: string): string {
+    return createHash("sha256").update(`mock-host-key-seed-${name}`).digest("base64");
+}
 
 /** What the mocks' ingress artifacts step prints: the sums it serves. */
 export const MOCK_ARTIFACT_SUMS = `k3s=${"a".repeat(64)}\ninstall=${"b".repeat(64)}\n`;
@@ -148,7 +155,7 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `${MOCK_SECRETS.randomPrefix}-${name}` };
         case "random:index/randomBytes:RandomBytes":
-            return { ...inputs, base64: MOCK_SECRETS.randomBytes, hex: "00" };
+            return { ...inputs, base64: name.startsWith("host-keys-") ? mockSeed(name) : MOCK_SECRETS.randomBytes, hex: "00" };
         case "command:remote:Command":
             return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : name.endsWith("-k3s-artifacts") ? MOCK_ARTIFACT_SUMS : "", stderr: "" };
         default:

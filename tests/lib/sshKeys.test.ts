@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import { createPrivateKey, createPublicKey, sign, verify } from "crypto";
-import { ed25519KeyPair, ed25519PublicFromSeed, fingerprint, parsePublicKey } from "../../lib/sshKeys";
+import { ed25519KeyPair, ed25519PublicFromSeed, fingerprint, parsePublicKey, publicLineOfPrivateKey } from "../../lib/sshKeys";
 import { scratchDir } from "../helpers/tmp";
 
 const seed = (byte: number) => Buffer.alloc(32, byte);
@@ -80,5 +80,29 @@ describe("parsePublicKey", () => {
     ])("refuses %s", (_, line, reason) => {
         const parsed = parsePublicKey(line);
         expect("error" in parsed && parsed.error).toContain(reason);
+    });
+});
+
+describe("publicLineOfPrivateKey", () => {
+    it("reads the public half of a key ssh-keygen made, passphrase or not", () => {
+        for (const passphrase of ["", "correct horse"]) {
+            const file = path.join(scratchDir("own"), "id");
+            execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-C", "op", "-f", file]);
+            const pub = fs.readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
+            expect(publicLineOfPrivateKey(fs.readFileSync(file, "utf8"))).toBe(pub);
+        }
+    });
+
+    it("reads the public half of the files ed25519KeyPair writes", () => {
+        const pair = ed25519KeyPair(seed(11));
+        expect(publicLineOfPrivateKey(pair.privateKey)).toBe(pair.publicLine);
+    });
+
+    it.each([
+        ["a PEM key", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n", "not an OpenSSH private key"],
+        ["a truncated key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n", "truncated"],
+    ])("refuses %s with a reason", (_, text, reason) => {
+        const r = publicLineOfPrivateKey(text);
+        expect(typeof r === "object" && r.error).toContain(reason);
     });
 });

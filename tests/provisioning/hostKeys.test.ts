@@ -1,0 +1,62 @@
+import { ed25519KeyPair } from "../../lib/sshKeys";
+import { hostKeyFromSeed, hostKeyUrns, seedName } from "../../provisioning/hostKeys";
+import { isSecret, mockSeed, ProgramRun, runProgram, stackConfig } from "../helpers/program";
+
+const PI_NODES = ["ingress", "control", "worker-1", "worker-2", "worker-3", "worker-4", "worker-5", "worker-6"];
+const keyOf = (node: string) => ed25519KeyPair(Buffer.from(mockSeed(`host-keys-${node}`), "base64")).publicLine;
+
+let pi: ProgramRun;
+beforeAll(async () => {
+    pi = await runProgram("pi-cluster");
+});
+
+describe("HostKeys", () => {
+    it("generates a 32-byte seed per node the config pins no key for, under one component", () => {
+        const seeds = pi.ofType("random:index/randomBytes:RandomBytes").filter((r) => r.parentType === "picluster:provisioning:HostKeys");
+        expect(seeds.map((r) => r.name).sort()).toEqual(PI_NODES.map((n) => `host-keys-${n}`).sort());
+        for (const s of seeds) expect(s.inputs).toEqual({ length: 32 });
+        expect(pi.byName("host-keys").type).toBe("picluster:provisioning:HostKeys");
+    });
+
+    it("pins each node's generated public key on every dial to it, and the ingress's on the jump hop", () => {
+        const byHost = new Map((stackConfig("pi-cluster")["picluster:nodes"] as { name: string; ip: string }[]).map((n) => [n.ip, n.name]));
+        const commands = pi.ofType("command:remote:Command");
+        expect(commands.length).toBeGreaterThan(40);
+        for (const c of commands) {
+            const conn = c.inputs.connection;
+            expect({ step: c.name, hostKey: conn.hostKey }).toEqual({ step: c.name, hostKey: keyOf(byHost.get(conn.host)!) });
+            if (conn.proxy) expect({ step: c.name, proxyKey: conn.proxy.hostKey }).toEqual({ step: c.name, proxyKey: keyOf("ingress") });
+        }
+    });
+
+    it("pins the public half in the clear (not a secret), and exports it for the operator's known_hosts", async () => {
+        const c = pi.byName("worker-3-prereqs");
+        expect(c.inputs.connection.hostKey).toBe(keyOf("worker-3"));
+        expect(pi.outputs.hostKeys).toEqual(Object.fromEntries(PI_NODES.map((n) => [n, keyOf(n)])));
+        expect(await isSecret(pi.rawOutputs.hostKeys as any)).toBe(false);
+    });
+
+    it("keeps a key the config pins, and makes no seed for that node", async () => {
+        const nodes = (stackConfig("pi-cluster")["picluster:nodes"] as Record<string, unknown>[]).map((n) => ({ ...n }));
+        const pinned = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGOJZqtzcF8AWKfbgYm0jTRNjSLd/5aRPRyIdIdJc/1l";
+        nodes[1].hostKey = pinned;
+        const run = await runProgram("pi-cluster", { "picluster:nodes": nodes });
+        expect(run.byName("control-k3s").inputs.connection.hostKey).toBe(pinned);
+        expect(run.resources.some((r) => r.name === "host-keys-control")).toBe(false);
+        expect(run.byName("worker-1-prereqs").inputs.connection.hostKey).toBe(keyOf("worker-1"));
+    });
+
+    it("names the seeds' URNs as the engine does, so the bootstrap can create exactly them", () => {
+        const dependencyUrns = new Set(pi.resources.flatMap((r) => r.opts.dependsOn ?? []));
+        const urns = hostKeyUrns("pi-cluster", "picluster", "host-keys", ["control", "worker-6"]);
+        expect(urns[0]).toBe("urn:pulumi:pi-cluster::picluster::picluster:provisioning:HostKeys::host-keys");
+        for (const urn of urns.slice(1)) expect(dependencyUrns).toContain(urn);
+        expect(seedName("host-keys", "worker-6")).toBe("host-keys-worker-6");
+    });
+
+    it("derives the key pair from the seed as the state stores it (base64)", () => {
+        const pair = hostKeyFromSeed(mockSeed("host-keys-ingress"), "ingress");
+        expect(pair.publicLine).toBe(keyOf("ingress"));
+        expect(pair.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    });
+});
