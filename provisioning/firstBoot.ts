@@ -115,6 +115,9 @@ export function renderUserData(input: FirstBootInput): string {
         // Only the pinned key: the image's keys go, and with ssh_keys set cloud-init generates no other type.
         ssh_deletekeys: true,
         ssh_keys: { ed25519_private: hostKey.privateKey, ed25519_public: `${hostKey.publicLine} root@${node.name}` },
+        // Leave the image's locale alone: the program needs none, and cloud-init's default
+        // (en_US.UTF-8) would override the image's and needs the locales package.
+        locale: "false",
         runcmd: [["sh", "-c", scrubCommand(seedDir)]],
     };
     return `#cloud-config\n# picluster first-boot config for ${node.name}. Holds its SSH host key: keep it off git and remove it from the card (cloud-init empties it after first boot).\n${YAML.stringify(config, YAML_OPTIONS)}`;

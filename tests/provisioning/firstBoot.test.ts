@@ -77,6 +77,7 @@ describe.each(STACKS.map(([s]) => s))("first-boot files of the %s stack", (stack
                 ssh_pwauth: false,
                 disable_root: true,
                 ssh_deletekeys: true,
+                locale: "false",
                 users: [{ name: "pi", lock_passwd: true, sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: [OPERATOR] }],
             });
             expect(filesFor(stack, node)["user-data"].startsWith("#cloud-config\n")).toBe(true);
