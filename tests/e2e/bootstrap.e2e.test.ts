@@ -9,10 +9,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { execFileSync, spawnSync } from "child_process";
-import { EngineResult, EngineStack, ensureStack, pulumi, readStackFile, ROOT, setSecrets, writeStackConfig } from "../../harness/engine";
-import { FirstBoot, firstBootFor, writeFirstBoot } from "../../harness/bootstrap";
-import { devStackOnSim, placeK3sFixtures, SIM_DIR, simDown, simPrivateKey } from "../../harness/sim";
+import { spawnSync } from "child_process";
+import { EngineResult, EngineStack, pulumi, readStackFile, ROOT } from "../../harness/engine";
+import { FirstBoot } from "../../harness/bootstrap";
+import { freshStackOnBlankCards, SIM_BOOTFS, SIM_DIR, simDown } from "../../harness/sim";
 import { platformEnabled } from "../../harness/stacks";
 import { FIRST_BOOT_FILES } from "../../provisioning/firstBoot";
 
@@ -20,7 +20,7 @@ const NODES = ["ingress", "control", "worker-1", "worker-2"];
 const BOOT: EngineStack = { name: "e2e-boot", stateDir: path.join(ROOT, ".cache/e2e-boot/state"), passphrase: "picluster-e2e-boot" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-boot.yaml");
 const WORK = path.join(ROOT, ".cache/e2e-boot");
-const BOOTFS = path.join(SIM_DIR, "bootfs");
+const BOOTFS = SIM_BOOTFS;
 const KEY = path.join(SIM_DIR, "ssh/id_ed25519");
 /** A blank card's admin user: cloud-init creates it; provisioning logs in as it and uses sudo. */
 const OVERRIDES = { "picluster:ssh": { user: "pi", dialErrorLimit: 40, perDialTimeout: 5 }, ...platformEnabled("dev", false) };
@@ -59,42 +59,17 @@ function ssh(node: NodeInfo, knownHosts: string, command: string, extra: string[
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() };
 }
 
-let boots: Map<string, FirstBoot>;
+let boots: ReadonlyMap<string, FirstBoot>;
 let pinned: string;
 let timings: { bootstrapS: number; bootS: number; upS: number };
 let observed: Map<string, Record<string, { status: number | null; stdout: string; stderr: string }>>;
 let up: EngineResult;
 
 beforeAll(async () => {
-    const busy = devStackOnSim();
-    if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`e2e-boot: ${busy}`);
-    simDown();
-    for (const p of [BOOT.stateDir, STACK_FILE, BOOTFS, WORK]) fs.rmSync(p, { recursive: true, force: true });
+    fs.rmSync(WORK, { recursive: true, force: true });
     fs.mkdirSync(WORK, { recursive: true, mode: 0o700 });
-    if (!fs.existsSync(KEY)) {
-        fs.mkdirSync(path.dirname(KEY), { recursive: true, mode: 0o700 });
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sim-nodes", "-f", KEY]);
-    }
-    placeK3sFixtures();
-    writeStackConfig(STACK_FILE, "dev", OVERRIDES);
-    await ensureStack(BOOT);
-    await setSecrets(BOOT, { "picluster:sshPrivateKey": simPrivateKey(), "picluster:googleClientSecret": "e2e-boot-google-client-secret-5a" });
-
-    // The cards: each node's boot partition, as flashed (the image's cmdline.txt), then bootstrapped.
-    const started = Date.now();
-    boots = new Map();
-    for (const name of NODES) {
-        const dir = path.join(BOOTFS, name);
-        fs.mkdirSync(dir, { recursive: true });
-        fs.copyFileSync(path.join(SIM_DIR, "base-rootfs/boot/firmware/cmdline.txt"), path.join(dir, "cmdline.txt"));
-        const fb = await firstBootFor(BOOT, name);
-        writeFirstBoot(fb, { boot: dir });
-        boots.set(name, fb);
-    }
-    const bootstrapped = Date.now();
-    const r = spawnSync("bash", [path.join(ROOT, "sim/up.sh")], { stdio: "inherit", timeout: 900_000, env: { ...process.env, SIM_BOOTFS: BOOTFS } });
-    if (r.status !== 0) throw new Error(`sim/up.sh with blank cards: exit ${r.status ?? r.signal}`);
-    const booted = Date.now();
+    const cards = await freshStackOnBlankCards(BOOT, STACK_FILE, { "picluster:googleClientSecret": "e2e-boot-google-client-secret-5a" }, OVERRIDES);
+    boots = cards.boots;
 
     // The client knows only the keys the program pinned.
     pinned = path.join(WORK, "known_hosts");
@@ -119,7 +94,7 @@ beforeAll(async () => {
 
     up = await pulumi(BOOT, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
     fs.writeFileSync(path.join(WORK, "up.log"), `${up.stdout}\n${up.stderr}`, { mode: 0o600 });
-    timings = { bootstrapS: (bootstrapped - started) / 1000, bootS: (booted - bootstrapped) / 1000, upS: up.ms / 1000 };
+    timings = { bootstrapS: cards.bootstrapMs / 1000, bootS: cards.bootMs / 1000, upS: up.ms / 1000 };
     fs.writeFileSync(path.join(WORK, "timings.json"), `${JSON.stringify(timings)}\n`);
     process.stdout.write(`blank cards: bootstrap ${timings.bootstrapS.toFixed(1)} s, boot ${timings.bootS.toFixed(1)} s, pulumi up ${timings.upS.toFixed(1)} s (exit ${up.code})\n`);
 }, 2_400_000);
