@@ -59,6 +59,21 @@ function ssh(node: NodeInfo, knownHosts: string, command: string, extra: string[
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() };
 }
 
+/**
+ * Like ssh, but rides out the window where the node's sshd is restarted by cloud-init
+ * (it applies `ssh_pwauth` late in first boot): retries connection failures only,
+ * never a refused key or login, for at most `boundS` seconds.
+ */
+function sshWhenUp(node: NodeInfo, knownHosts: string, command: string, boundS = 180) {
+    const deadline = Date.now() + boundS * 1000;
+    for (;;) {
+        const r = ssh(node, knownHosts, command);
+        const connectionFailed = r.status === 255 && /Connection (reset|refused|closed)|kex_exchange_identification|timed out/.test(r.stderr);
+        if (!connectionFailed || Date.now() > deadline) return r;
+        spawnSync("sleep", ["1"]);
+    }
+}
+
 let boots: ReadonlyMap<string, FirstBoot>;
 let pinned: string;
 let timings: { bootstrapS: number; bootS: number; upS: number };
@@ -76,7 +91,7 @@ beforeAll(async () => {
     fs.writeFileSync(pinned, info().map((n) => `${n.sshHost} ${boots.get(n.name)!.hostKey.publicLine}\n`).join(""), { mode: 0o600 });
     observed = new Map();
     for (const n of info()) {
-        const wait = ssh(n, pinned, "cloud-init status --wait >/dev/null; cloud-init status --long");
+        const wait = sshWhenUp(n, pinned, "cloud-init status --wait >/dev/null; cloud-init status --long");
         observed.set(n.name, {
             wait,
             hostname: ssh(n, pinned, "hostname; cat /etc/hostname"),
