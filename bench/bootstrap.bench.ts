@@ -40,7 +40,8 @@ function ok(what: string, r: EngineResult): EngineResult {
     return r;
 }
 
-const rebootsIn = (r: EngineResult) => (`${r.stdout}\n${r.stderr}`.match(/kernel command line changed; rebooting/g) ?? []).length;
+/** Nodes whose prereqs step rebooted them (the engine echoes a step's line as it is creating and when created). */
+const rebootsIn = (r: EngineResult) => new Set([...`${r.stdout}\n${r.stderr}`.matchAll(/(\S+)-prereqs \S+ \([^)]*\) \[prereqs\] kernel command line changed; rebooting/g)].map((m) => m[1])).size;
 
 async function current(): Promise<Run> {
     const start = Date.now();
