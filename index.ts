@@ -6,7 +6,8 @@
  * outputs) so that tests can run the same program once per stack and experiment.
  */
 import { loadStackConfig } from "./config";
-import { HostKeys } from "./provisioning/hostKeys";
+import * as pulumi from "@pulumi/pulumi";
+import { HOST_KEYS_ONLY_ENV, HostKeys } from "./provisioning/hostKeys";
 import { IngressNode } from "./provisioning/ingressNode";
 import { ServerNode } from "./provisioning/serverNode";
 import { AgentNode } from "./provisioning/agentNode";
@@ -18,6 +19,11 @@ export = async () => {
     // Pinned host keys: from the config, or generated (and written to first-boot files by npm run bootstrap).
     const keys = new HostKeys("host-keys", { nodes: config.nodes });
     const hostKeys = keys.publicKeys;
+    if (process.env[HOST_KEYS_ONLY_ENV] === "1") {
+        // npm run bootstrap, with --target on exactly the host keys (see HOST_KEYS_ONLY_ENV).
+        pulumi.log.warn(`${HOST_KEYS_ONLY_ENV}=1: registering the host keys only; run this only with --target on them, as npm run bootstrap does`);
+        return { hostKeys: keys.table };
+    }
 
     const ingress = new IngressNode(config.ingress.name, { settings: config, privateKey, hostKeys });
     const server = new ServerNode(config.server.name, { settings: config, privateKey, hostKeys, ingressReady: ingress.ready, artifactSums: ingress.artifactSums });

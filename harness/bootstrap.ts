@@ -20,7 +20,7 @@ import * as path from "path";
 import { ConfigError, NAMESPACE, parseStackConfig, RawStackConfig, ResolvedNode, SECRET_KEYS, StackSettings } from "../config";
 import { Ed25519KeyPair, parsePublicKey, publicLineOfPrivateKey } from "../lib/sshKeys";
 import { FirstBootFiles, firstBootProblems, renderFirstBoot, wantsWifi, withCgroupFlags } from "../provisioning/firstBoot";
-import { hostKeyFromSeed, hostKeyUrns } from "../provisioning/hostKeys";
+import { HOST_KEYS_ONLY_ENV, hostKeyFromSeed, hostKeyUrns } from "../provisioning/hostKeys";
 import { UsageError } from "../loadtest/runner/args";
 import { EngineStack, pulumiOk, ROOT } from "./engine";
 
@@ -150,8 +150,12 @@ export async function firstBootFor(stack: EngineStack, nodeName: string): Promis
     let seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "base64");
     let createdSeeds = false;
     if (seed === undefined) {
-        // Exactly the HostKeys component and its seeds: no step runs, no node is dialled.
-        await pulumiOk(stack, ["up", "--yes", "--skip-preview", ...urns.flatMap((u) => ["--target", u])], { timeoutMs: 10 * 60_000 });
+        // Exactly the HostKeys component and its seeds, with the program registering only
+        // them: no step runs, no node is dialled, every other resource stays as it is.
+        await pulumiOk(stack, ["up", "--yes", "--skip-preview", ...urns.flatMap((u) => ["--target", u])], {
+            timeoutMs: 10 * 60_000,
+            env: { [HOST_KEYS_ONLY_ENV]: "1" },
+        });
         createdSeeds = true;
         seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "base64");
     }

@@ -3,6 +3,15 @@ import * as random from "@pulumi/random";
 import { ResolvedNode } from "../config";
 import { ed25519KeyPair } from "../lib/sshKeys";
 
+/**
+ * Set to "1" by `npm run bootstrap` (harness/bootstrap.ts) for its `pulumi up --target`
+ * on the host keys: the program then registers only the HostKeys component. Only with
+ * `--target` on exactly its URNs: the engine then leaves every other resource as it is.
+ * (Targeting the full program's seeds is not enough: the engine also processes explicit
+ * providers, such as the platform's Kubernetes provider, whose parents depend on nodes.)
+ */
+export const HOST_KEYS_ONLY_ENV = "PICLUSTER_HOST_KEYS_ONLY";
+
 /** Node name -> the host key every SSH dial to it pins (`ssh-ed25519 AAAA...`). */
 export type HostKeyMap = Readonly<Record<string, pulumi.Input<string>>>;
 

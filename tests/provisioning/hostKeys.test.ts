@@ -1,5 +1,5 @@
 import { ed25519KeyPair } from "../../lib/sshKeys";
-import { hostKeyFromSeed, hostKeyUrns, seedName } from "../../provisioning/hostKeys";
+import { HOST_KEYS_ONLY_ENV, hostKeyFromSeed, hostKeyUrns, seedName } from "../../provisioning/hostKeys";
 import { isSecret, mockSeed, ProgramRun, runProgram, stackConfig } from "../helpers/program";
 
 const PI_NODES = ["ingress", "control", "worker-1", "worker-2", "worker-3", "worker-4", "worker-5", "worker-6"];
@@ -58,5 +58,31 @@ describe("HostKeys", () => {
         const pair = hostKeyFromSeed(mockSeed("host-keys-ingress"), "ingress");
         expect(pair.publicLine).toBe(keyOf("ingress"));
         expect(pair.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    });
+});
+
+describe("the host-keys-only program (npm run bootstrap's targeted up)", () => {
+    afterEach(() => {
+        delete process.env[HOST_KEYS_ONLY_ENV];
+    });
+
+    it("registers only the HostKeys component and its seeds, and exports the keys", async () => {
+        process.env[HOST_KEYS_ONLY_ENV] = "1";
+        const run = await runProgram("pi-cluster");
+        expect(run.resources.map((r) => r.type).filter((t) => t !== "pulumi:providers:random").sort()).toEqual(
+            ["picluster:provisioning:HostKeys", ...PI_NODES.map(() => "random:index/randomBytes:RandomBytes")].sort(),
+        );
+        expect(run.outputs).toEqual({ hostKeys: Object.fromEntries(PI_NODES.map((n) => [n, keyOf(n)])) });
+    });
+
+    it("still validates the whole config first", async () => {
+        process.env[HOST_KEYS_ONLY_ENV] = "1";
+        await expect(runProgram("pi-cluster", { "picluster:wifiPassword": "short" })).rejects.toThrow("picluster:wifiPassword: expected a WPA passphrase");
+    });
+
+    it("is off unless set to 1: the full program runs", async () => {
+        process.env[HOST_KEYS_ONLY_ENV] = "yes";
+        const run = await runProgram("dev");
+        expect(run.ofType("command:remote:Command").length).toBeGreaterThan(20);
     });
 });
