@@ -147,7 +147,7 @@ export async function firstBootFor(stack: EngineStack, nodeName: string): Promis
     const generated = settings.nodes.filter((n) => n.hostKey === undefined).map((n) => n.name);
     const urns = hostKeyUrns(stack.name, PROJECT, HOST_KEYS_COMPONENT, generated);
     const seedUrn = urns[1 + generated.indexOf(node.name)];
-    let seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "base64");
+    let seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "result");
     let createdSeeds = false;
     if (seed === undefined) {
         // Exactly the HostKeys component and its seeds, with the program registering only
@@ -157,7 +157,7 @@ export async function firstBootFor(stack: EngineStack, nodeName: string): Promis
             env: { [HOST_KEYS_ONLY_ENV]: "1" },
         });
         createdSeeds = true;
-        seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "base64");
+        seed = stateOutput((await pulumiOk(stack, ["stack", "export", "--show-secrets"])).stdout, seedUrn, "result");
     }
     if (typeof seed !== "string") throw new Error(`${seedUrn}: no seed in the state after pulumi up --target`);
     const hostKey = hostKeyFromSeed(seed, node.name);

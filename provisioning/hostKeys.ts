@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ResolvedNode } from "../config";
@@ -27,7 +28,7 @@ export function seedName(component: string, node: string): string {
 
 /** The type of the seed resources, under their component (for their URNs). */
 export const HOST_KEYS_TYPE = "picluster:provisioning:HostKeys";
-export const SEED_TYPE = "random:index/randomBytes:RandomBytes";
+export const SEED_TYPE = "random:index/randomPassword:RandomPassword";
 
 /**
  * URNs of the component and of the seeds of `nodes`, as the engine names them:
@@ -39,19 +40,25 @@ export function hostKeyUrns(stack: string, project: string, component: string, n
     return [`${prefix}${HOST_KEYS_TYPE}::${component}`, ...nodes.map((n) => `${prefix}${HOST_KEYS_TYPE}$${SEED_TYPE}::${seedName(component, n)}`)];
 }
 
-/** A generated host key pair from its seed as the state holds it (base64). */
-export function hostKeyFromSeed(seedBase64: string, node: string) {
-    return ed25519KeyPair(Buffer.from(seedBase64, "base64"), `root@${node}`);
+/**
+ * A generated host key pair from its seed as the state holds it (the RandomPassword's
+ * `result`): the ed25519 seed is the SHA-256 of that text, domain-separated.
+ */
+export function hostKeyFromSeed(seed: string, node: string) {
+    return ed25519KeyPair(createHash("sha256").update("picluster host key v1\0").update(seed, "utf8").digest(), `root@${node}`);
 }
 
 /**
  * The SSH host key of every node. A node pinned in the config keeps that key; for
- * every other node the program generates an ed25519 key: a 32-byte random seed
- * (secret in state) from which the key pair is derived by pure functions, so the
+ * every other node the program generates an ed25519 key: a random seed (secret in
+ * state) from which the key pair is derived by pure functions, so the
  * public half can be pinned here and `npm run bootstrap` can write the private
  * half to the node's first-boot files, and nothing is ever trusted on first use.
  *
- * The seed's only input is its length, so no config change replaces it (a new
+ * The seed is a RandomPassword (64 letters and digits, about 380 bits), not a
+ * RandomBytes: the random provider makes a RandomBytes' base64 value its resource id,
+ * which the state keeps in plain text; a RandomPassword's id is "none" and its
+ * `result` is a secret. Its only inputs are fixed, so no config change replaces it (a new
  * key would lock the program out of a node flashed with the old one); renaming
  * a node is a new node, with a new key and new first-boot files.
  */
@@ -72,10 +79,10 @@ export class HostKeys extends pulumi.ComponentResource {
                 publicKeys[node.name] = node.hostKey;
                 continue;
             }
-            const seed = new random.RandomBytes(seedName(name, node.name), { length: 32 }, { parent: this });
-            seeds[node.name] = seed.base64;
+            const seed = new random.RandomPassword(seedName(name, node.name), { length: 64, special: false }, { parent: this });
+            seeds[node.name] = seed.result;
             // The public half of a secret seed: safe to show, and shown (diffs, logs).
-            publicKeys[node.name] = pulumi.unsecret(seed.base64.apply((b) => hostKeyFromSeed(b, node.name).publicLine));
+            publicKeys[node.name] = pulumi.unsecret(seed.result.apply((s) => hostKeyFromSeed(s, node.name).publicLine));
         }
         this.publicKeys = publicKeys;
         this.table = pulumi.output(publicKeys) as pulumi.Output<Record<string, string>>;

@@ -125,7 +125,7 @@ describe("secrets", () => {
         MOCK_SECRETS.randomBytes,
         ...pi.ofType("random:index/randomPassword:RandomPassword").map((r) => `${MOCK_SECRETS.randomPrefix}-${r.name}`),
         // Generated host keys: their seeds and private halves (the public halves are meant to be seen).
-        ...pi.ofType("random:index/randomBytes:RandomBytes").filter((r) => r.name.startsWith("host-keys-")).flatMap((r) => [mockSeed(r.name), hostKeyFromSeed(mockSeed(r.name), "").privateKey.split("\n")[1]]),
+        ...pi.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.name.startsWith("host-keys-")).map((r) => hostKeyFromSeed(mockSeed(r.name), "").privateKey.split("\n")[1]),
     ];
 
     /** Inputs that carry a known secret value but are not marked secret. */

@@ -10,8 +10,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { EngineResult, EngineStack, pulumi, readStackFile, ROOT } from "../../harness/engine";
-import { FirstBoot } from "../../harness/bootstrap";
+import { EngineResult, EngineStack, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles } from "../../harness/engine";
+import { FirstBoot, HOST_KEYS_COMPONENT, PROJECT, stateOutput } from "../../harness/bootstrap";
+import { hostKeyUrns } from "../../provisioning/hostKeys";
 import { freshStackOnBlankCards, SIM_BOOTFS, SIM_DIR, simDown } from "../../harness/sim";
 import { platformEnabled } from "../../harness/stacks";
 import { FIRST_BOOT_FILES } from "../../provisioning/firstBoot";
@@ -170,6 +171,17 @@ describe("pulumi up on the bootstrapped nodes, no host key in the config", () =>
         const text = fs.readFileSync(STACK_FILE, "utf8");
         expect(text).not.toContain("hostKey");
         expect(text).not.toContain("knownHostsFile");
+    });
+
+    it("keeps the seeds secret in the state, and the private keys out of it", async () => {
+        const plain = (await pulumiOk(BOOT, ["stack", "export"])).stdout;
+        const shown = (await pulumiOk(BOOT, ["stack", "export", "--show-secrets"])).stdout;
+        for (const [name, fb] of boots) {
+            const seed = stateOutput(shown, hostKeyUrns(BOOT.name, PROJECT, HOST_KEYS_COMPONENT, [name])[1], "result");
+            expect(typeof seed).toBe("string");
+            expect(plain).not.toContain(seed as string);
+            for (const line of secretNeedles(fb.hostKey.privateKey)) expect(shown).not.toContain(line);
+        }
     });
 
     it("provisions every node without error", () => {

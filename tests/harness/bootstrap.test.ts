@@ -54,19 +54,19 @@ describe("rawConfigFromCli", () => {
 });
 
 describe("stateOutput", () => {
-    const urn = "urn:pulumi:s::picluster::picluster:provisioning:HostKeys$random:index/randomBytes:RandomBytes::host-keys-a";
+    const urn = "urn:pulumi:s::picluster::picluster:provisioning:HostKeys$random:index/randomPassword:RandomPassword::host-keys-a";
     it("reads a secret output as stack export --show-secrets shows it, and a plain one", () => {
         const doc = {
             deployment: {
                 resources: [
-                    { urn, outputs: { base64: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: '"c2VlZA=="' }, length: 32 } },
+                    { urn, outputs: { result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: '"c2VlZA=="' }, length: 32 } },
                 ],
             },
         };
-        expect(stateOutput(JSON.stringify(doc), urn, "base64")).toBe("c2VlZA==");
+        expect(stateOutput(JSON.stringify(doc), urn, "result")).toBe("c2VlZA==");
         expect(stateOutput(JSON.stringify(doc), urn, "length")).toBe(32);
-        expect(stateOutput(JSON.stringify(doc), `${urn}x`, "base64")).toBeUndefined();
-        expect(stateOutput(JSON.stringify({ deployment: {} }), urn, "base64")).toBeUndefined();
+        expect(stateOutput(JSON.stringify(doc), `${urn}x`, "result")).toBeUndefined();
+        expect(stateOutput(JSON.stringify({ deployment: {} }), urn, "result")).toBeUndefined();
     });
 });
 

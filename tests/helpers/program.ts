@@ -8,7 +8,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../harness/engine";
 import { platformEnabled } from "../../harness/stacks";
@@ -36,9 +35,9 @@ export const MOCK_SECRETS = {
     randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
 } as const;
 
-/** The seed the mocks give a generated host key (`host-keys-<node>`): 32 bytes, one per name. */
+/** The seed the mocks give a generated host key (`host-keys-<node>`): its RandomPassword's result. */
 export function mockSeed(name: string): string {
-    return createHash("sha256").update(`mock-host-key-seed-${name}`).digest("base64");
+    return `${MOCK_SECRETS.randomPrefix}-${name}`;
 }
 
 /** What the mocks' ingress artifacts step prints: the sums it serves. */
@@ -155,7 +154,7 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `${MOCK_SECRETS.randomPrefix}-${name}` };
         case "random:index/randomBytes:RandomBytes":
-            return { ...inputs, base64: name.startsWith("host-keys-") ? mockSeed(name) : MOCK_SECRETS.randomBytes, hex: "00" };
+            return { ...inputs, base64: MOCK_SECRETS.randomBytes, hex: "00" };
         case "command:remote:Command":
             return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : name.endsWith("-k3s-artifacts") ? MOCK_ARTIFACT_SUMS : "", stderr: "" };
         default:

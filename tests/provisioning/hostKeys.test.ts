@@ -1,9 +1,8 @@
-import { ed25519KeyPair } from "../../lib/sshKeys";
 import { HOST_KEYS_ONLY_ENV, hostKeyFromSeed, hostKeyUrns, seedName } from "../../provisioning/hostKeys";
 import { isSecret, mockSeed, ProgramRun, runProgram, stackConfig } from "../helpers/program";
 
 const PI_NODES = ["ingress", "control", "worker-1", "worker-2", "worker-3", "worker-4", "worker-5", "worker-6"];
-const keyOf = (node: string) => ed25519KeyPair(Buffer.from(mockSeed(`host-keys-${node}`), "base64")).publicLine;
+const keyOf = (node: string) => hostKeyFromSeed(mockSeed(`host-keys-${node}`), node).publicLine;
 
 let pi: ProgramRun;
 beforeAll(async () => {
@@ -11,10 +10,12 @@ beforeAll(async () => {
 });
 
 describe("HostKeys", () => {
-    it("generates a 32-byte seed per node the config pins no key for, under one component", () => {
-        const seeds = pi.ofType("random:index/randomBytes:RandomBytes").filter((r) => r.parentType === "picluster:provisioning:HostKeys");
+    it("generates a seed per node the config pins no key for, under one component: a RandomPassword, whose id is no secret", () => {
+        const seeds = pi.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.parentType === "picluster:provisioning:HostKeys");
         expect(seeds.map((r) => r.name).sort()).toEqual(PI_NODES.map((n) => `host-keys-${n}`).sort());
-        for (const s of seeds) expect(s.inputs).toEqual({ length: 32 });
+        for (const s of seeds) expect(s.inputs).toEqual({ length: 64, special: false });
+        // Not a RandomBytes: the random provider makes its base64 value the resource id, kept in plain text in the state.
+        expect(pi.ofType("random:index/randomBytes:RandomBytes").filter((r) => r.parentType === "picluster:provisioning:HostKeys")).toEqual([]);
         expect(pi.byName("host-keys").type).toBe("picluster:provisioning:HostKeys");
     });
 
@@ -54,10 +55,12 @@ describe("HostKeys", () => {
         expect(seedName("host-keys", "worker-6")).toBe("host-keys-worker-6");
     });
 
-    it("derives the key pair from the seed as the state stores it (base64)", () => {
+    it("derives the key pair from the seed as the state stores it, one pair per seed", () => {
         const pair = hostKeyFromSeed(mockSeed("host-keys-ingress"), "ingress");
         expect(pair.publicLine).toBe(keyOf("ingress"));
         expect(pair.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+        expect(hostKeyFromSeed("a".repeat(64), "x").publicLine).not.toBe(hostKeyFromSeed("b".repeat(64), "x").publicLine);
+        expect(hostKeyFromSeed("a".repeat(64), "x")).toEqual(hostKeyFromSeed("a".repeat(64), "x"));
     });
 });
 
@@ -70,7 +73,7 @@ describe("the host-keys-only program (npm run bootstrap's targeted up)", () => {
         process.env[HOST_KEYS_ONLY_ENV] = "1";
         const run = await runProgram("pi-cluster");
         expect(run.resources.map((r) => r.type).filter((t) => t !== "pulumi:providers:random").sort()).toEqual(
-            ["picluster:provisioning:HostKeys", ...PI_NODES.map(() => "random:index/randomBytes:RandomBytes")].sort(),
+            ["picluster:provisioning:HostKeys", ...PI_NODES.map(() => "random:index/randomPassword:RandomPassword")].sort(),
         );
         expect(run.outputs).toEqual({ hostKeys: Object.fromEntries(PI_NODES.map((n) => [n, keyOf(n)])) });
     });
