@@ -23,6 +23,8 @@ export const SECRET_KEYS = {
     googleClientSecret: `${NAMESPACE}:googleClientSecret`,
     grafanaCloudToken: `${NAMESPACE}:grafanaCloudToken`,
     cloudflareApiToken: "cloudflare:apiToken",
+    /** Set when `bootstrap.wifi` is: the WPA passphrase the first-boot files carry. */
+    wifiPassword: `${NAMESPACE}:wifiPassword`,
 } as const;
 
 export class ConfigError extends Error {
@@ -116,12 +118,18 @@ export interface ParseOptions {
 
 export interface ResolvedNode extends s.NodeSpec {
     readonly sshHost: string;
-    readonly hostKey: string;
+    /**
+     * The pinned host key from the config (inline or in `ssh.knownHostsFile`).
+     * Undefined: the program generates the node's key (provisioning/hostKeys.ts) and
+     * pins that; `npm run bootstrap` puts it on the node's SD card.
+     */
+    readonly hostKey: string | undefined;
 }
 
 /** The validated, secret-free part of the stack config. */
 export interface StackSettings {
     readonly nodes: readonly ResolvedNode[];
+    readonly bootstrap: s.BootstrapSettings;
     readonly ingress: ResolvedNode;
     readonly server: ResolvedNode;
     readonly agents: readonly ResolvedNode[];
@@ -148,6 +156,14 @@ export interface StackSecrets {
     readonly googleClientSecret: pulumi.Output<string>;
     /** Set when monitoring is enabled. */
     readonly grafanaCloudToken?: pulumi.Output<string>;
+}
+
+/** The WPA passphrase rule, checked without ever echoing the value. */
+export function wifiPasswordProblem(value: unknown): string | undefined {
+    if (typeof value !== "string" || value.length < 8 || value.length > 63 || /[^\x20-\x7e]/.test(value)) {
+        return `${SECRET_KEYS.wifiPassword}: expected a WPA passphrase of 8 to 63 printable ASCII characters, got a value that is not (not shown: it is a secret)`;
+    }
+    return undefined;
 }
 
 export interface StackConfig extends StackSettings {
@@ -293,6 +309,7 @@ export function validateScalingPolicy(key: string, policy: s.ScalingPolicy, prob
 
 const CONFIG_SCHEMAS = {
     nodes: z.array(s.nodeSchema).min(2).max(s.LIMITS.nodes),
+    bootstrap: s.bootstrapSchema.default(s.bootstrapSchema.parse({})),
     ssh: s.sshSchema.default(s.sshSchema.parse({})),
     network: s.networkSchema,
     prereqs: s.prereqsSchema.default(s.prereqsSchema.parse({})),
@@ -332,12 +349,21 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
     requireSecret(raw, SECRET_KEYS.googleClientSecret, problems);
     if (p.monitoring?.enabled) requireSecret(raw, SECRET_KEYS.grafanaCloudToken, problems);
     if (p.tunnel?.enabled) requireSecret(raw, SECRET_KEYS.cloudflareApiToken, problems);
+    if (p.bootstrap?.wifi !== undefined) {
+        const before = problems.length;
+        requireSecret(raw, SECRET_KEYS.wifiPassword, problems);
+        const bad = problems.length === before ? wifiPasswordProblem(raw.values[SECRET_KEYS.wifiPassword]) : undefined;
+        if (bad !== undefined) problems.push(bad);
+    } else if (raw.values[SECRET_KEYS.wifiPassword] !== undefined && !raw.secretKeys.has(SECRET_KEYS.wifiPassword)) {
+        // Set but unused is harmless; set in plain text is a leak all the same.
+        requireSecret(raw, SECRET_KEYS.wifiPassword, problems);
+    }
 
     if (p.nodes && p.network) validateInventory(p.nodes, p.network, problems);
     if (p.network && p.k3s) validateSubnet(p.network, p.k3s, problems);
     if (p.mirror && p.k3s) validatePorts(p.mirror, p.k3s, problems);
 
-    // Host keys: pinned inline, or looked up in ssh.knownHostsFile.
+    // Host keys: pinned inline, or looked up in ssh.knownHostsFile; otherwise generated (hostKeys.ts).
     let known: Map<string, string> | undefined;
     if (p.ssh?.knownHostsFile !== undefined) {
         const file = path.resolve(options.baseDir ?? process.cwd(), p.ssh.knownHostsFile);
@@ -347,13 +373,10 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
             problems.push(problem(`${NAMESPACE}:ssh.knownHostsFile`, "a readable known_hosts file", `${p.ssh.knownHostsFile} (${(e as Error).message})`));
         }
     }
-    const nodes: ResolvedNode[] = (p.nodes ?? []).map((node, i) => {
+    const nodes: ResolvedNode[] = (p.nodes ?? []).map((node) => {
         const sshHost = node.sshHost ?? node.ip;
         const hostKey = node.hostKey ?? known?.get(sshHost) ?? known?.get(node.ip) ?? known?.get(node.name);
-        if (hostKey === undefined && (p.ssh?.knownHostsFile === undefined || known !== undefined)) {
-            problems.push(problem(`${NAMESPACE}:nodes[${i}].hostKey`, "a pinned SSH host key (inline, or in ssh.knownHostsFile)", undefined));
-        }
-        return { ...node, sshHost, hostKey: hostKey ?? "" };
+        return { ...node, sshHost, hostKey };
     });
 
     if (p.cluster?.kubeconfig.source === "file" && p.platform?.enabled !== false) {
@@ -411,6 +434,7 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
     const byRole = (role: s.NodeSpec["role"]) => nodes.filter((n) => n.role === role);
     return deepFreeze({
         nodes,
+        bootstrap: p.bootstrap,
         ingress: byRole("ingress")[0],
         server: byRole("server")[0],
         agents: byRole("agent"),

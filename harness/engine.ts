@@ -76,10 +76,10 @@ export function engineArgs(s: EngineStack, args: readonly string[]): string[] {
  * Run `pulumi <args>` on the stack. Output is collected, and also copied to this
  * process's own when `echo` is set. `input` goes to its standard input.
  */
-export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number } = {}): Promise<EngineResult> {
+export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<EngineResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", engineArgs(s, args), { cwd: ROOT, env: engineEnv(s), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("pulumi", engineArgs(s, args), { cwd: ROOT, env: { ...engineEnv(s), ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => {
@@ -107,7 +107,7 @@ export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: 
 }
 
 /** Like `pulumi`, but a non-zero exit is an error that carries the command's output. */
-export async function pulumiOk(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number } = {}): Promise<EngineResult> {
+export async function pulumiOk(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<EngineResult> {
     const r = await pulumi(s, args, opts);
     if (r.code !== 0) {
         const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-40).join("\n");

@@ -22,6 +22,7 @@ function testSecrets(dir: string): Record<string, string> {
     return {
         "picluster:sshPrivateKey": fs.readFileSync(key, "utf8"),
         "picluster:googleClientSecret": "ci-preview-google-client-secret",
+        "picluster:wifiPassword": "ci-preview-wifi-passphrase",
         "picluster:grafanaCloudToken": "ci-preview-grafana-cloud-token",
         "cloudflare:apiToken": "ciPreviewCloudflareToken_0123456789abcde", // 40 of [A-Za-z0-9_-]
     };

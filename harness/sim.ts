@@ -8,6 +8,7 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
 import { EngineStack, ensureStack, ROOT, readStackFile, setSecrets, writeStackConfig } from "./engine";
+import { FirstBoot, firstBootFor, writeFirstBoot } from "./bootstrap";
 
 export const SIM_DIR = path.join(ROOT, ".cache/sim");
 
@@ -148,13 +149,77 @@ export async function freshStackOnBareNodes(
     return fixtureSha;
 }
 
+/** Where blank-card runs put each node's boot partition (sim/, SIM_BOOTFS). */
+export const SIM_BOOTFS = path.join(SIM_DIR, "bootfs");
+
+export interface BlankCards {
+    /** Each node's first-boot data, by name (its host key: what a client pins). */
+    readonly boots: ReadonlyMap<string, FirstBoot>;
+    /** Writing every card with the bootstrap (the stack's seeds made on the first). */
+    readonly bootstrapMs: number;
+    /** sim/up.sh with those cards, to every sshd up (cloud-init done setting keys). */
+    readonly bootMs: number;
+}
+
+/**
+ * Like freshStackOnBareNodes, but every node boots from a blank card: the stack is
+ * made first (the nodes' SSH key as its secret, `secrets` too), then each node's
+ * boot partition is written by the bootstrap (`--boot`, onto a copy of the image's
+ * cmdline.txt), then sim/up.sh boots them with SIM_BOOTFS. Overrides must make the
+ * admin user non-root and name no known_hosts file.
+ */
+export async function freshStackOnBlankCards(
+    stack: EngineStack,
+    stackFile: string,
+    secrets: Readonly<Record<string, string>>,
+    overrides: Record<string, unknown>,
+): Promise<BlankCards> {
+    const busy = devStackOnSim();
+    if (busy !== undefined && process.env.PICLUSTER_SIM_TAKEOVER !== "1") throw new Error(`${stack.name}: ${busy}`);
+    simDown();
+    for (const p of [stack.stateDir, stackFile, SIM_BOOTFS]) fs.rmSync(p, { recursive: true, force: true });
+    const key = path.join(SIM_DIR, "ssh/id_ed25519");
+    if (!fs.existsSync(key)) {
+        // sim/up.sh would make it; the cards need its public half first.
+        fs.mkdirSync(path.dirname(key), { recursive: true, mode: 0o700 });
+        spawnOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sim-nodes", "-f", key]);
+    }
+    placeK3sFixtures();
+    writeStackConfig(stackFile, "dev", overrides);
+    await ensureStack(stack);
+    await setSecrets(stack, { "picluster:sshPrivateKey": simPrivateKey(), ...secrets });
+
+    const started = Date.now();
+    const boots = new Map<string, FirstBoot>();
+    for (const node of simNodeNames()) {
+        const dir = path.join(SIM_BOOTFS, node);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.copyFileSync(path.join(SIM_DIR, "base-rootfs/boot/firmware/cmdline.txt"), path.join(dir, "cmdline.txt"));
+        const fb = await firstBootFor(stack, node);
+        writeFirstBoot(fb, { boot: dir });
+        boots.set(node, fb);
+    }
+    const bootstrapped = Date.now();
+    spawnOk("bash", [path.join(ROOT, "sim/up.sh")], { SIM_BOOTFS });
+    return { boots, bootstrapMs: bootstrapped - started, bootMs: Date.now() - bootstrapped };
+}
+
+/** The node names of sim/nodes.tsv, in order. */
+export function simNodeNames(): string[] {
+    return fs
+        .readFileSync(path.join(ROOT, "sim/nodes.tsv"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("#"))
+        .map((l) => l.split("\t")[0]);
+}
+
 /** Take the simulated nodes down. */
 export function simDown(): void {
     spawnOk("bash", [path.join(ROOT, "sim/down.sh")]);
 }
 
-function spawnOk(cmd: string, args: string[]): void {
-    const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 900_000 });
+function spawnOk(cmd: string, args: string[], env: Record<string, string> = {}): void {
+    const r = spawnSync(cmd, args, { stdio: "inherit", timeout: 900_000, env: { ...process.env, ...env } });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}`);
 }
 

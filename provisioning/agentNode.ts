@@ -4,11 +4,14 @@ import { StackSettings, ResolvedNode } from "../config";
 import { ArtifactSums } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
+import { HostKeyMap } from "./hostKeys";
 
 export interface AgentNodeArgs {
     readonly settings: StackSettings;
     readonly node: ResolvedNode;
     readonly privateKey: pulumi.Input<string>;
+    /** The pinned host keys of every node (HostKeys). */
+    readonly hostKeys: HostKeyMap;
     readonly ingressReady: pulumi.Resource;
     /** What the ingress serves, to check downloads against. */
     readonly artifactSums: pulumi.Input<ArtifactSums>;
@@ -37,9 +40,9 @@ export class AgentNode extends pulumi.ComponentResource {
         super("picluster:provisioning:AgentNode", name, {}, opts);
         const { settings, node } = args;
         const user = settings.ssh.user;
-        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), user, this);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), user, this);
         // Drain and uncordon run on the server, reached the same way provisioning reaches it.
-        const onServer = new NodeSteps(name, connectionFor(settings.server, settings, args.privateKey), user, this);
+        const onServer = new NodeSteps(name, connectionFor(settings.server, settings, args.privateKey, args.hostKeys), user, this);
 
         const online = bootSteps(steps, node, settings, [args.ingressReady]);
         const base = k3sNodeBaseSteps(steps, node, settings, online);

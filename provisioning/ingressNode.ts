@@ -19,12 +19,15 @@ import {
 } from "./render";
 import { bootSteps } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
+import { HostKeyMap } from "./hostKeys";
 
 export interface IngressNodeArgs {
     /** Validated stack settings. */
     readonly settings: StackSettings;
     /** SSH private key (secret). */
     readonly privateKey: pulumi.Input<string>;
+    /** The pinned host keys of every node (HostKeys). */
+    readonly hostKeys: HostKeyMap;
 }
 
 /** The blob check installed on the ingress as it is (provisioning/files/). */
@@ -54,7 +57,7 @@ export class IngressNode extends pulumi.ComponentResource {
         super("picluster:provisioning:IngressNode", name, {}, opts);
         const { settings } = args;
         const node = settings.ingress;
-        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), settings.ssh.user, this);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), settings.ssh.user, this);
         const step = (suffix: string, script: string, vars: Record<string, string>, removeScript: string | undefined, after: pulumi.Resource, removeVars?: Record<string, string>) =>
             steps.step(suffix, { script, vars, removeScript, removeVars, dependsOn: [after] });
 

@@ -5,10 +5,13 @@ import { StackSettings } from "../config";
 import { apiUrl, ArtifactSums } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
+import { HostKeyMap } from "./hostKeys";
 
 export interface ServerNodeArgs {
     readonly settings: StackSettings;
     readonly privateKey: pulumi.Input<string>;
+    /** The pinned host keys of every node (HostKeys). */
+    readonly hostKeys: HostKeyMap;
     /** The ingress's last step: mirror, NTP and K3s artifacts are ready. */
     readonly ingressReady: pulumi.Resource;
     /** What the ingress serves, to check downloads against. */
@@ -35,7 +38,7 @@ export class ServerNode extends pulumi.ComponentResource {
         super("picluster:provisioning:ServerNode", name, {}, opts);
         const { settings } = args;
         const node = settings.server;
-        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey), settings.ssh.user, this);
+        const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), settings.ssh.user, this);
 
         const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(token.result);

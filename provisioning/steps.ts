@@ -6,18 +6,27 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ResolvedNode, StackSettings } from "../config";
 import { renderScript, remoteCommand, ScriptVars } from "./script";
+import { HostKeyMap } from "./hostKeys";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
+
+/** The pinned host key of a node; a node without one is an error, never trust on first use. */
+export function pinnedKey(hostKeys: HostKeyMap, node: string): pulumi.Input<string> {
+    const key = hostKeys[node];
+    if (key === undefined) throw new Error(`no pinned SSH host key for node ${JSON.stringify(node)}: refusing to trust it on first use`);
+    return key;
+}
 
 /**
  * How to reach a node. The ingress is dialled directly (its `sshHost`, e.g. a
  * ZeroTier address); every other node through the ingress as jump host. Host
- * keys are pinned on both hops.
+ * keys (from the config or generated, see HostKeys) are pinned on both hops.
  */
 export function connectionFor(
     node: ResolvedNode,
     settings: Pick<StackSettings, "ingress" | "ssh">,
     privateKey: pulumi.Input<string>,
+    hostKeys: HostKeyMap,
 ): Connection {
     const { ssh, ingress } = settings;
     const common = {
@@ -28,13 +37,13 @@ export function connectionFor(
         perDialTimeout: ssh.perDialTimeout,
     };
     if (node.role === "ingress") {
-        return { ...common, host: node.sshHost, hostKey: node.hostKey };
+        return { ...common, host: node.sshHost, hostKey: pinnedKey(hostKeys, node.name) };
     }
     return {
         ...common,
         host: node.ip,
-        hostKey: node.hostKey,
-        proxy: { ...common, host: ingress.sshHost, hostKey: ingress.hostKey },
+        hostKey: pinnedKey(hostKeys, node.name),
+        proxy: { ...common, host: ingress.sshHost, hostKey: pinnedKey(hostKeys, ingress.name) },
     };
 }
 

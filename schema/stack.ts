@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { isIPv4, isMac, parseCidr } from "../lib/net";
+import { parsePublicKey } from "../lib/sshKeys";
 
 const ipv4 = z.string().refine(isIPv4, { error: "an IPv4 address like 192.168.100.121" });
 const mac = z.string().refine(isMac, { error: "a lower-case MAC address like 2c:cf:67:00:00:79" });
@@ -18,7 +19,7 @@ const dnsName = z
         error: "a lower-case DNS name like ahuora.org.nz",
     });
 const hostLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
-    error: "a lower-case host name label like worker-1",
+    error: "a lower-case RFC 1123 host name label like worker-1",
 });
 const hostKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/, {
     error: "an SSH public host key like 'ssh-ed25519 AAAA...' (no comment)",
@@ -105,7 +106,11 @@ export const nodeSchema = z.strictObject({
     internet: z.boolean(),
     /** Address the operator's machine uses to reach the ingress (e.g. its ZeroTier IP). @default ip */
     sshHost: z.string().optional(),
-    /** Pinned SSH host key (`ssh-keyscan -t ed25519 <ip>`). Optional only when `ssh.knownHostsFile` has it. */
+    /**
+     * Pinned SSH host key (`ssh-keyscan -t ed25519 <ip>`), for a board set up by hand.
+     * @default the one in `ssh.knownHostsFile`, else the key the program generates for
+     * the node and `npm run bootstrap` writes to its first-boot files.
+     */
     hostKey: hostKey.optional(),
     /** Extra Kubernetes node labels (K3s nodes only). */
     labels: z
@@ -124,6 +129,38 @@ export const sshSchema = z.strictObject({
     dialErrorLimit: z.number().int().min(1).max(1000).default(60),
     /** Seconds per dial attempt. @default 10 */
     perDialTimeout: z.number().int().min(1).max(300).default(10),
+});
+
+/** An OpenSSH public key line that really parses (type, base64 blob of that type). */
+const publicKey = z
+    .string()
+    .max(16384)
+    .refine((k) => !("error" in parsePublicKey(k)), {
+        error: (i) => {
+            const parsed = typeof i.input === "string" ? parsePublicKey(i.input) : { error: "not a string" };
+            return `an OpenSSH public key line like 'ssh-ed25519 AAAA... you@laptop' (${"error" in parsed ? parsed.error : "?"})`;
+        },
+    });
+
+/** What `npm run bootstrap` writes to a blank SD card's boot partition (cloud-init NoCloud). */
+export const bootstrapSchema = z.strictObject({
+    /**
+     * Extra public keys the admin user (`ssh.user`) accepts. The public half of
+     * `picluster:sshPrivateKey` is always accepted: it is what provisioning logs in with.
+     * @default []
+     */
+    authorizedKeys: z.array(publicKey).max(16).default([]),
+    /**
+     * Wi-Fi for the nodes with `internet: true` (the thesis's 4G router). The passphrase
+     * is the secret `picluster:wifiPassword`. Unset: no Wi-Fi in the first-boot files.
+     */
+    wifi: z
+        .strictObject({
+            ssid: z.string().min(1).max(32).regex(/^[^\r\n\0]+$/, { error: "an SSID of 1-32 characters, no line breaks" }),
+            /** Regulatory domain (ISO 3166 alpha-2): the Pi's radio stays off without one. */
+            country: z.string().regex(/^[A-Z]{2}$/, { error: "a two-letter upper-case country code like NZ" }),
+        })
+        .optional(),
 });
 
 export const networkSchema = z.strictObject({
@@ -314,6 +351,7 @@ export const tunnelSchema = z.discriminatedUnion("enabled", [
 ]);
 
 export type NodeSpec = z.infer<typeof nodeSchema>;
+export type BootstrapSettings = z.infer<typeof bootstrapSchema>;
 export type SshSettings = z.infer<typeof sshSchema>;
 export type NetworkSettings = z.infer<typeof networkSchema>;
 export type PrereqSettings = z.infer<typeof prereqsSchema>;

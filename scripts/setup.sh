@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, idempotently:
 # Debian packages the tests run for real (shellcheck, dnsmasq, nftables,
-# ssh-keygen, tc; openssl for the local control plane), the pinned
+# ssh-keygen, tc; openssl for the local control plane; cloud-init, whose own
+# schema and network parser check the first-boot files), the pinned
 # npm packages, the analysis package's Python virtualenv and the load
 # generator (built from its Go module, cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for pair in shellcheck:shellcheck dnsmasq:dnsmasq-base nft:nftables ssh-keygen:openssh-client tc:iproute2 openssl:openssl; do
+for pair in shellcheck:shellcheck dnsmasq:dnsmasq-base nft:nftables ssh-keygen:openssh-client tc:iproute2 openssl:openssl cloud-init:cloud-init; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need_pkgs+=("${pair#*:}")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -35,14 +35,24 @@ UPSTREAM_REGISTRY_PORT=5000
 UPSTREAM_HTTP_PORT=8080
 SUITE=bookworm
 
+# Blank cards: SIM_BOOTFS=DIR boots every node that has a directory DIR/NAME as a
+# freshly flashed Raspberry Pi OS card whose boot partition holds that
+# directory's files (npm run bootstrap --boot DIR/NAME): no host key, no user,
+# no authorised key, host name "raspberrypi", cloud-init on, seeded from
+# /boot/firmware. Read when a node's rootfs copy is made (after down.sh).
+BOOTFS_DIR=${SIM_BOOTFS:-}
+node_blank() { [ -n "$BOOTFS_DIR" ] && [ -d "$BOOTFS_DIR/$1" ]; }
+
 # Time bounds (seconds).
 SSH_WAIT=${SIM_SSH_WAIT:-60}
 STOP_WAIT=${SIM_STOP_WAIT:-30}
 
 # The base rootfs. Changing either list (or BASE_RECIPE) rebuilds it on the next up.
-BASE_RECIPE=4
+BASE_RECIPE=5
 BOOTSTRAP_PKGS=systemd,systemd-sysv,dbus,openssh-server,iproute2
-BASE_PKGS="sudo curl ca-certificates python3 dnsmasq ntpsec-ntpdate ntpsec-ntpdig systemd-timesyncd docker-registry nftables kmod procps iputils-ping less"
+# cloud-init: installed but off (/etc/cloud/cloud-init.disabled) except on a
+# node booted from a blank card (SIM_BOOTFS, below).
+BASE_PKGS="sudo curl ca-certificates python3 dnsmasq ntpsec-ntpdate ntpsec-ntpdig systemd-timesyncd docker-registry nftables kmod procps iputils-ping less cloud-init"
 # ntpsec and systemd-timesyncd conflict (both provide time-daemon), so the base
 # has timesyncd (what Raspberry Pi OS ships) and keeps ntpsec's .debs; the
 # ingress (the NTP server) gets them swapped in when its rootfs is made.
@@ -240,6 +250,9 @@ configure_base() {
     # Each node gets its own machine-id, host key and hostname.
     : >"$d/etc/machine-id"
     rm -f "$d/var/lib/dbus/machine-id"
+    # cloud-init stays off unless a node boots from a blank card (make_node_root).
+    mkdir -p "$d/etc/cloud"
+    : >"$d/etc/cloud/cloud-init.disabled"
     # Nodes are offline: no package sources (and no mirror name left behind).
     rm -f "$d/etc/apt/sources.list" "$d"/etc/apt/sources.list.d/*
     rm -rf "$d"/var/lib/apt/lists/*
@@ -351,12 +364,16 @@ make_node_root() {
     # A new node, a new log (the previous one kept as NAME.log.1).
     [ ! -s "$CACHE_DIR/$n.log" ] || mv -f "$CACHE_DIR/$n.log" "$CACHE_DIR/$n.log.1"
     cp --reflink=auto -a "$BASE_DIR" "$tmp"
-    printf '%s\n' "$n" >"$tmp/etc/hostname"
-    printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$n" >"$tmp/etc/hosts"
     tr -d '-' </proc/sys/kernel/random/uuid >"$tmp/etc/machine-id"
-    ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$tmp/etc/ssh/ssh_host_ed25519_key"
-    install -d -m 0700 "$tmp/root/.ssh"
-    install -m 0600 "$SSH_KEY.pub" "$tmp/root/.ssh/authorized_keys"
+    if node_blank "$n"; then
+        make_blank_card "$n" "$tmp"
+    else
+        printf '%s\n' "$n" >"$tmp/etc/hostname"
+        printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$n" >"$tmp/etc/hosts"
+        ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$tmp/etc/ssh/ssh_host_ed25519_key"
+        install -d -m 0700 "$tmp/root/.ssh"
+        install -m 0600 "$SSH_KEY.pub" "$tmp/root/.ssh/authorized_keys"
+    fi
     # The addresses live in the node's network namespace, made before boot and
     # kept across reboots, like a Pi's static configuration. systemd-networkd
     # would try to re-add them and fail ("Numerical result out of range"),
@@ -378,6 +395,23 @@ make_node_root() {
     rm -f "$tmp/etc/resolv.conf"
     printf 'nameserver %s\n' "${NODE_LAN_IP[$(jump_node)]}" >"$tmp/etc/resolv.conf"
     mv "$tmp" "$root"
+}
+
+# make_blank_card NAME ROOT: the node as a freshly flashed card with the
+# first-boot files on its boot partition: what a Pi has before its first boot.
+make_blank_card() {
+    local n=$1 d=$2
+    printf 'raspberrypi\n' >"$d/etc/hostname"
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$d/etc/hosts"
+    # The image's own sshd settings (Debian's defaults: password login on); the
+    # jump host keeps TCP forwarding. What cloud-init writes decides the rest.
+    printf '%s\n' '# sim/: a blank card; cloud-init sets up login.' 'UseDNS no' >"$d/etc/ssh/sshd_config.d/10-sim.conf"
+    cp "$BOOTFS_DIR/$n"/* "$d/boot/firmware/"
+    chmod 0600 "$d/boot/firmware/user-data" "$d/boot/firmware/network-config"
+    # NoCloud's seed directory is the boot partition, as on Raspberry Pi OS.
+    mkdir -p "$d/var/lib/cloud/seed"
+    ln -sfn /boot/firmware "$d/var/lib/cloud/seed/nocloud"
+    rm -f "$d/etc/cloud/cloud-init.disabled"
 }
 
 # The nspawn command line for a node (also used by supervise.sh on restarts).
@@ -493,6 +527,8 @@ write_ssh_files() {
     tmp="$KNOWN_HOSTS.tmp"
     : >"$tmp"
     for n in "${NODE_NAMES[@]}"; do
+        # A blank card's key is the one its first-boot files carry: pinned by the program, not here.
+        node_blank "$n" && continue
         key=$(cut -d' ' -f1,2 "$(node_root "$n")/etc/ssh/ssh_host_ed25519_key.pub")
         addrs="$(node_ssh_host "$n")"
         [ "${NODE_LAN_IP[$n]}" = "$addrs" ] || addrs="$addrs,${NODE_LAN_IP[$n]}"
@@ -508,7 +544,8 @@ write_ssh_files() {
     {
         printf '[\n'
         for n in "${NODE_NAMES[@]}"; do
-            key=$(cut -d' ' -f1,2 "$(node_root "$n")/etc/ssh/ssh_host_ed25519_key.pub")
+            key=
+            node_blank "$n" || key=$(cut -d' ' -f1,2 "$(node_root "$n")/etc/ssh/ssh_host_ed25519_key.pub")
             net=null
             [ "${NODE_NET_IP[$n]}" = - ] || net="\"${NODE_NET_IP[$n]}\""
             $first || printf ',\n'
@@ -528,6 +565,8 @@ wait_sshd() {
     local n=$1 ns deadline
     ns=$(node_ns "$n")
     deadline=$((SECONDS + SSH_WAIT))
+    # A blank card's first boot runs cloud-init before sshd starts.
+    if node_blank "$n"; then deadline=$((SECONDS + ${SIM_BLANK_WAIT:-180})); fi
     until ip netns exec "$ns" timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/22' 2>/dev/null; do
         node_running "$n" || die "$n: the node stopped while booting (log: $CACHE_DIR/$n.log)"
         [ "$SECONDS" -lt "$deadline" ] || die "$n: sshd not listening after ${SSH_WAIT}s (log: $CACHE_DIR/$n.log)"

@@ -1,5 +1,5 @@
 import { ConfigError, parseKnownHosts, parseStackConfig, RawStackConfig, StackSettings } from "../config";
-import { testConfig } from "./helpers/program";
+import { TEST_SECRETS, testConfig } from "./helpers/program";
 
 type Values = Record<string, any>;
 
@@ -94,7 +94,13 @@ describe("parseStackConfig", () => {
         ["an unpinned K3s version", (v) => (v["picluster:k3s"].version = "latest"), 'picluster:k3s.version: expected a pinned K3s version like v1.32.5+k3s1, got "latest"'],
         ["a misspelt key", (v) => (v["picluster:network"].domian = "lan"), 'picluster:network.domian: expected no such key (see the README\'s config reference), got "lan"'],
         ["a DHCP pool outside the subnet", (v) => (v["picluster:network"].dhcpRange.end = "172.30.101.10"), 'picluster:network.dhcpRange.end: expected an address inside 172.30.100.0/24, got "172.30.101.10"'],
-        ["a missing host key", (v) => { v["picluster:ssh"] = { ...v["picluster:ssh"], knownHostsFile: undefined }; }, "picluster:nodes[0].hostKey: expected a pinned SSH host key (inline, or in ssh.knownHostsFile), got nothing (the key is not set)"],
+        // First-boot files (issue #16): a node name cloud-init would set as the host name, the operator's key, Wi-Fi.
+        ["a node name that is no host name", (v) => (nodes(v)[2].name = "Worker_1"), 'picluster:nodes[2].name: expected a lower-case RFC 1123 host name label like worker-1, got "Worker_1"'],
+        ["a node name that ends in a hyphen", (v) => (nodes(v)[2].name = "worker-"), 'picluster:nodes[2].name: expected a lower-case RFC 1123 host name label like worker-1, got "worker-"'],
+        ["a public key that does not parse", (v) => (v["picluster:bootstrap"] = { authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh5 me@laptop"] }), "picluster:bootstrap.authorizedKeys[0]: expected an OpenSSH public key line like 'ssh-ed25519 AAAA... you@laptop' (an ed25519 key blob must hold exactly one 32-byte key), got \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh5 me@laptop\""],
+        ["a private key pasted as a public one", (v) => (v["picluster:bootstrap"] = { authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] }), "picluster:bootstrap.authorizedKeys[0]: expected an OpenSSH public key line like 'ssh-ed25519 AAAA... you@laptop' (not of the form 'TYPE BASE64 [comment]')"],
+        ["Wi-Fi without a country", (v) => (v["picluster:bootstrap"] = { wifi: { ssid: "router" } }), "picluster:bootstrap.wifi.country: expected a string, got nothing (the key is not set)"],
+        ["Wi-Fi without its passphrase", (v) => { v["picluster:bootstrap"] = { wifi: { ssid: "router", country: "NZ" } }; delete v["picluster:wifiPassword"]; }, "picluster:wifiPassword: expected a secret (pulumi config set --secret picluster:wifiPassword), got nothing (the key is not set)"],
         ["an unreadable known_hosts file", (v) => (v["picluster:ssh"].knownHostsFile = "/nonexistent/known_hosts"), 'picluster:ssh.knownHostsFile: expected a readable known_hosts file, got "/nonexistent/known_hosts (ENOENT'],
         // Inputs that would lose data or break the node (security review, issue #12).
         ...["/", "/var/lib/rancher/postgres", "/var/lib/kubelet/pg", "/etc/pg", "relative/pg", "/srv/../etc/pg", "/srv/pg/"].map(
@@ -149,6 +155,41 @@ describe("parseStackConfig", () => {
         expect(message).toContain("picluster:experiment");
         expect(message).toContain("cloudflare:apiToken: expected a secret");
         expect(message).not.toContain("test-cloudflare-api-token");
+    });
+
+    it("pins no host key for a node the config gives none: the program generates it", () => {
+        const s = parseWith("dev", (v) => {
+            v["picluster:ssh"] = { ...v["picluster:ssh"], knownHostsFile: undefined };
+            nodes(v)[1].hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGOJZqtzcF8AWKfbgYm0jTRNjSLd/5aRPRyIdIdJc/1l";
+        });
+        expect(s.nodes.map((n) => n.hostKey)).toEqual([undefined, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGOJZqtzcF8AWKfbgYm0jTRNjSLd/5aRPRyIdIdJc/1l", undefined, undefined]);
+    });
+
+    it("refuses the Wi-Fi passphrase in plain text, naming the key and never echoing it", () => {
+        const message = (() => {
+            try {
+                parseWith("pi-cluster", (_, secrets) => secrets.delete("picluster:wifiPassword"));
+            } catch (e) {
+                return (e as Error).message;
+            }
+            return "accepted";
+        })();
+        expect(message).toContain("picluster:wifiPassword: expected a secret (pulumi config set --secret picluster:wifiPassword), got a plain-text value");
+        expect(message).not.toContain(TEST_SECRETS["picluster:wifiPassword"]);
+        // Even where no Wi-Fi is configured: a plain-text passphrase in the stack file is a leak all the same.
+        expect(problemsOf(() => parseWith("dev", (_, secrets) => secrets.delete("picluster:wifiPassword")))).toEqual([
+            "picluster:wifiPassword: expected a secret (pulumi config set --secret picluster:wifiPassword), got a plain-text value",
+        ]);
+    });
+
+    it("refuses a Wi-Fi passphrase WPA cannot use, without echoing it", () => {
+        const problems = problemsOf(() => parseWith("pi-cluster", (v) => (v["picluster:wifiPassword"] = "short")));
+        expect(problems).toEqual(["picluster:wifiPassword: expected a WPA passphrase of 8 to 63 printable ASCII characters, got a value that is not (not shown: it is a secret)"]);
+    });
+
+    it("always has the bootstrap settings, Wi-Fi only where configured", () => {
+        expect(parseWith("dev").bootstrap).toEqual({ authorizedKeys: [] });
+        expect(parseWith("pi-cluster").bootstrap.wifi).toEqual({ ssid: expect.any(String), country: "NZ" });
     });
 
     it("requires the Grafana token only when monitoring is on", () => {

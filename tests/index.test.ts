@@ -3,7 +3,8 @@ import { loadCatalog } from "../experiments/catalog";
 import { isKubernetesObject, schemaErrors } from "./helpers/schema";
 import { platformEnabled } from "../harness/stacks";
 import * as programHelpers from "./helpers/program";
-import { isSecret, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS, withPlatform } from "./helpers/program";
+import { hostKeyFromSeed } from "../provisioning/hostKeys";
+import { isSecret, mockSeed, MOCK_SECRETS, ProgramRun, Registered, runProgram, TEST_SECRETS, withPlatform } from "./helpers/program";
 
 const EXPERIMENTS = Object.keys(loadCatalog());
 const runs = new Map<string, ProgramRun>();
@@ -123,6 +124,8 @@ describe("secrets", () => {
         MOCK_SECRETS.tunnelToken,
         MOCK_SECRETS.randomBytes,
         ...pi.ofType("random:index/randomPassword:RandomPassword").map((r) => `${MOCK_SECRETS.randomPrefix}-${r.name}`),
+        // Generated host keys: their seeds and private halves (the public halves are meant to be seen).
+        ...pi.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.name.startsWith("host-keys-")).map((r) => hostKeyFromSeed(mockSeed(r.name), "").privateKey.split("\n")[1]),
     ];
 
     /** Inputs that carry a known secret value but are not marked secret. */

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
-import { devStackOnSim } from "../../harness/sim";
+import { devStackOnSim, simNodeNames } from "../../harness/sim";
+import { readStackFile } from "../../harness/engine";
 import { scratchDir } from "../helpers/tmp";
 
 /** A dev stack state file with `n` resources under a file backend directory. */
@@ -35,5 +36,12 @@ describe("devStackOnSim", () => {
         expect(devStackOnSim(devState(1), sim)).toBeUndefined();
         expect(devStackOnSim(scratchDir("none"), sim)).toBeUndefined();
         expect(devStackOnSim(devState(37), scratchDir("no-sim"))).toBeUndefined();
+    });
+});
+
+describe("simNodeNames", () => {
+    it("lists sim/nodes.tsv's nodes in order: the dev stack's nodes, which blank-card runs bootstrap", () => {
+        const dev = (readStackFile("dev").config["picluster:nodes"] as { name: string }[]).map((n) => n.name);
+        expect(simNodeNames()).toEqual(dev);
     });
 });

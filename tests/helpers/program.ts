@@ -24,6 +24,7 @@ export const TEST_SECRETS: Readonly<Record<string, string>> = {
     "picluster:googleClientSecret": "test-google-client-secret-7c1a",
     "picluster:grafanaCloudToken": "test-grafana-cloud-token-55d2",
     "cloudflare:apiToken": "test-cloudflare-api-token-9b3e",
+    "picluster:wifiPassword": "test-wifi-passphrase-62d0",
 };
 
 /** Values the mocks hand out for random and remote-read secrets. */
@@ -33,6 +34,11 @@ export const MOCK_SECRETS = {
     tunnelToken: "mock-tunnel-token-4e21",
     randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
 } as const;
+
+/** The seed the mocks give a generated host key (`host-keys-<node>`): its RandomPassword's result. */
+export function mockSeed(name: string): string {
+    return `${MOCK_SECRETS.randomPrefix}-${name}`;
+}
 
 /** What the mocks' ingress artifacts step prints: the sums it serves. */
 export const MOCK_ARTIFACT_SUMS = `k3s=${"a".repeat(64)}\ninstall=${"b".repeat(64)}\n`;
