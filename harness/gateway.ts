@@ -153,7 +153,6 @@ export function traefikStaticConfig(api: { endpoint: string; caFile: string; tok
         "entryPoints:",
         `  web: { address: "${GATEWAY_NET.inside}:80" }`,
         `  websecure: { address: "${GATEWAY_NET.inside}:443", http: { tls: {} } }`,
-        "ping: { entryPoint: web }",
         "providers:",
         "  kubernetesCRD:",
         provider.trimEnd(),
@@ -406,9 +405,22 @@ export class Gateway {
         const token = this.cluster.kubectl(["-n", "default", "create", "token", "traefik-ingress-controller", "--duration=1h"]).trim();
         const traefikYaml = path.join(this.dir, "traefik.yaml");
         fs.writeFileSync(traefikYaml, traefikStaticConfig({ endpoint: `https://${apiIp}:${server.port}`, caFile: this.clusterCa(), token }), { mode: 0o600 });
-        this.spawn("traefik", path.join(TOOLS, "traefik"), [`--configFile=${traefikYaml}`]);
+        const traefik = this.spawn("traefik", path.join(TOOLS, "traefik"), [`--configFile=${traefikYaml}`]);
+        const authHost = this.authHost;
+        await this.until(30_000, async () => {
+            if (traefik.child.exitCode !== null) throw new Error(`traefik exited with ${traefik.child.exitCode}`);
+            return (await this.pinTraefikCert(authHost).catch(() => undefined)) !== undefined;
+        }, "Traefik's TLS entry point");
         // Ready when the auth host's router exists (it has no middleware): OAuth2 Proxy's /ping answers through it.
-        await this.until(30_000, async () => (await this.request("http", "auth.ahuora.org.nz", "/ping").catch(() => undefined))?.status === 200);
+        await this.until(30_000, async () => (await this.request("https", authHost, "/ping").catch(() => undefined))?.status === 200, "the auth host's route");
+    }
+
+    /** The auth host, from the auth Ingress the stack deployed. */
+    private get authHost(): string {
+        const ing = this.kube("ingresses").find((i) => i.metadata.name === "auth-ingress");
+        const host = ing?.spec?.rules?.[0]?.host;
+        if (typeof host !== "string") throw new Error(`namespace ${this.namespace}: no auth-ingress with a host`);
+        return host;
     }
 
     private kubeServer(): string {

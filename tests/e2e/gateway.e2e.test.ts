@@ -95,6 +95,8 @@ describe("the gateway on the deployed objects", () => {
         expect(String(r.headers["access-control-allow-headers"]).toLowerCase().split(/,\s*/)).toEqual(expect.arrayContaining(["content-type", "x-csrftoken"]));
     });
 
+    // Traefik still lists the allowed methods and headers to any origin; without an
+    // Access-Control-Allow-Origin for it, the browser refuses the call all the same.
     it("2c. a preflight from an origin not allowed gets no CORS allowance", async () => {
         const r = await gw.request("https", domains.api, "/api/solve/idaes/", {
             method: "OPTIONS",
