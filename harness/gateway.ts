@@ -32,8 +32,11 @@ export const GATEWAY_NET = {
     netns: "picluster-gw",
     hostIf: "pigw0",
     insideIf: "gw0",
-    /** Dummy interface inside that holds the pods' and Services' addresses. */
-    podsIf: "pods0",
+    /**
+     * Interface inside that holds the pods' and Services' addresses: the namespace's
+     * loopback (a dummy interface needs a kernel module that may not be loadable).
+     */
+    podsIf: "lo",
     host: "198.18.2.1",
     /** Traefik's entry points and the mock provider listen here (the dev stack's issuer). */
     inside: "198.18.2.2",
@@ -56,7 +59,7 @@ export interface GatewayPlan {
     readonly backends: readonly Backend[];
     /** Pod addresses of OAuth2 Proxy (it listens on all addresses, as in its pod). */
     readonly proxyIps: readonly string[];
-    /** Every address to put on the namespace's dummy interface: pods, then ClusterIPs. */
+    /** Every address to put on the namespace's loopback: pods, then ClusterIPs. */
     readonly addresses: readonly string[];
     /** /etc/hosts inside the namespace: each Service's cluster DNS name to its ClusterIP. */
     readonly hosts: string;
@@ -176,9 +179,7 @@ export function netnsUp(addresses: readonly string[], apiIp: string): string[][]
         inNs("link", "set", "lo", "up"),
         inNs("addr", "add", `${n.inside}/${n.prefix}`, "dev", n.insideIf),
         inNs("link", "set", n.insideIf, "up"),
-        inNs("link", "add", n.podsIf, "type", "dummy"),
         ...addresses.map((a) => inNs("addr", "add", `${a}/32`, "dev", n.podsIf)),
-        inNs("link", "set", n.podsIf, "up"),
         // Only the API server's advertised address, through the host (a forwarder there).
         inNs("route", "add", `${apiIp}/32`, "via", n.host),
     ];

@@ -74,7 +74,7 @@ describe("mockIssuerAddress", () => {
 });
 
 describe("the namespace", () => {
-    it("puts the addresses on a dummy interface and routes only the API server's address out", () => {
+    it("puts the addresses on the namespace's loopback and routes only the API server's address out", () => {
         const cmds = netnsUp(["10.42.0.5", "10.43.0.20"], "198.18.0.1").map((a) => a.join(" "));
         expect(cmds).toContain(`netns exec ${GATEWAY_NET.netns} ip addr add 10.42.0.5/32 dev ${GATEWAY_NET.podsIf}`);
         expect(cmds).toContain(`netns exec ${GATEWAY_NET.netns} ip addr add 10.43.0.20/32 dev ${GATEWAY_NET.podsIf}`);
