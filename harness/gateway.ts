@@ -162,7 +162,7 @@ export function traefikStaticConfig(api: { endpoint: string; caFile: string; tok
         // No ingressEndpoint: the cluster's own Traefik publishes the Ingresses' status.
         "  kubernetesIngress:",
         provider.trimEnd(),
-        "log: { level: INFO }",
+        "log: { level: INFO, noColor: true }",
         "",
     ].join("\n");
 }
@@ -413,7 +413,12 @@ export class Gateway {
             return (await this.pinTraefikCert(authHost).catch(() => undefined)) !== undefined;
         }, "Traefik's TLS entry point");
         // Ready when the auth host's router exists (it has no middleware): OAuth2 Proxy's /ping answers through it.
-        await this.until(30_000, async () => (await this.request("https", authHost, "/ping").catch(() => undefined))?.status === 200, "the auth host's route");
+        let last = "no answer yet";
+        await this.until(30_000, async () => {
+            const r = await this.request("https", authHost, "/ping").catch((e: Error) => e);
+            last = r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`;
+            return !(r instanceof Error) && r.status === 200;
+        }, () => `the auth host's route (last: ${last})`);
     }
 
     /** The auth host, from the auth Ingress the stack deployed. */
@@ -478,13 +483,13 @@ export class Gateway {
         }, `${p.name} to print ${pattern}`);
     }
 
-    private async until(timeoutMs: number, check: () => Promise<boolean>, what = "the gateway"): Promise<void> {
+    private async until(timeoutMs: number, check: () => Promise<boolean>, what: string | (() => string) = "the gateway"): Promise<void> {
         const end = Date.now() + timeoutMs;
         while (Date.now() < end) {
             if (await check()) return;
             await sleep(200);
         }
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`);
     }
 
     /** Connect to Traefik once, and pin the certificate it serves (self-signed inside, as on the cluster). */
