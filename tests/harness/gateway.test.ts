@@ -1,4 +1,9 @@
-import { containerEnv, CookieJar, gatewayPlan, GATEWAY_NET, mockIssuerAddress, mountedConfigMaps, netnsUp, parseSetCookie, relocate, traefikStaticConfig } from "../../harness/gateway";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { scratchDir } from "../helpers/tmp";
+import { containerEnv, CookieJar, gatewayPlan, GATEWAY_NET, isTraefikDefaultCert, mockIssuerAddress, mountedConfigMaps, netnsUp, parseSetCookie, relocate, traefikStaticConfig } from "../../harness/gateway";
 
 const pod = (app: string, ip: string | undefined, port: number, ready = true) => ({
     metadata: { name: `${app}-x`, labels: { app } },
@@ -106,5 +111,31 @@ describe("cookies", () => {
         jar.store(["csrf=; Domain=ahuora.org.nz; Max-Age=0"], "auth.ahuora.org.nz");
         expect(jar.names()).toEqual([]);
         expect(parseSetCookie("novalue", "a.nz")).toBeNull();
+    });
+});
+
+describe("isTraefikDefaultCert", () => {
+    /** A certificate made by openssl: self-signed with `subject`, or signed by another key. */
+    function cert(subject: string, signedByOther = false): Buffer {
+        const dir = scratchDir("gateway-cert");
+        const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+        const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        if (!signedByOther) {
+            run(["req", "-x509", ...ec, "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", subject]);
+        } else {
+            run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", subject]);
+            run(["req", ...ec, "-keyout", "k.pem", "-out", "c.csr", "-subj", subject]);
+            run(["x509", "-req", "-in", "c.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "c.pem", "-days", "1"]);
+        }
+        return new crypto.X509Certificate(fs.readFileSync(path.join(dir, "c.pem"))).raw;
+    }
+
+    it("trusts a certificate Traefik made for itself, and nothing else", () => {
+        expect(isTraefikDefaultCert(cert("/CN=TRAEFIK DEFAULT CERT"))).toBe(true);
+        expect(isTraefikDefaultCert(cert("/CN=ahuora.org.nz"))).toBe(false);
+        // Same names, but signed by another key: not self-signed.
+        expect(isTraefikDefaultCert(cert("/CN=TRAEFIK DEFAULT CERT", true))).toBe(false);
+        expect(isTraefikDefaultCert(Buffer.from("not a certificate"))).toBe(false);
+        expect(isTraefikDefaultCert(undefined)).toBe(false);
     });
 });
