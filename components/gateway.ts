@@ -67,8 +67,8 @@ export function middlewareSpecs(args: Pick<GatewayArgs, "namespace" | "domains" 
                 // Proxy's sign-in answers with a redirect to the provider (it skips its button
                 // page), so the Location is there, but under a 401 a browser shows the body
                 // instead of following it: seen with the real programs in the gateway e2e
-                // suite. Rewritten to 302, the browser goes to sign-in. (statusRewrites:
-                // Traefik v3.4 and later.)
+                // suite. Rewritten to 302, the browser goes to sign-in. (statusRewrites is a
+                // field of recent Traefik v3, v3.6.12 has it; an older CRD would prune it.)
                 statusRewrites: { "401": 302 },
             },
         },
