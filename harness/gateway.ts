@@ -307,7 +307,7 @@ export interface RequestOptions {
     readonly jar?: CookieJar;
 }
 
-/** The certificate Traefik presents, and a pinning check for later connections. */
+/** What Traefik's certificate was when last read (`pinTraefikCert`). */
 export interface PinnedCert {
     readonly fingerprint256: string;
     readonly subject: string;
@@ -319,7 +319,7 @@ export interface PinnedCert {
 export class Gateway {
     private procs: Proc[] = [];
     private forwarder?: net.Server;
-    /** Traefik's certificate, pinned on the first TLS connection (`pinTraefikCert`). */
+    /** Traefik's certificate as last read (`pinTraefikCert`). */
     traefikCert?: PinnedCert;
     /** The test CA's certificate that signs the mock provider's. */
     caPem = "";
@@ -428,13 +428,25 @@ export class Gateway {
             if (traefik.child.exitCode !== null) throw new Error(`traefik exited with ${traefik.child.exitCode}`);
             return (await this.pinTraefikCert(authHost).catch(() => undefined)) !== undefined;
         }, "Traefik's TLS entry point");
-        // Ready when the auth host's router exists (it has no middleware): OAuth2 Proxy's /ping answers through it.
+        // Ready when every host has its router: Traefik answers 404 for a host it has no
+        // router for, and the front-end's and the API's routers appear only once the CRD
+        // provider has delivered the Middlewares they name (seen: the auth host ready
+        // seconds before the other two). OAuth2 Proxy's /ping answers on the auth host.
+        const hosts = this.ingressHosts();
         let last = "no answer yet";
-        await this.until(30_000, async () => {
-            const r = await this.request("https", authHost, "/ping").catch((e: Error) => e);
-            last = r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`;
-            return !(r instanceof Error) && r.status === 200;
-        }, () => `the auth host's route (last: ${last})`);
+        await this.until(60_000, async () => {
+            for (const host of hosts) {
+                const r = await this.request("https", host, host === authHost ? "/ping" : "/").catch((e: Error) => e);
+                last = `${host}: ${r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`}`;
+                if (r instanceof Error || r.status === 404 || (host === authHost && r.status !== 200)) return false;
+            }
+            return true;
+        }, () => `every host's route (last: ${last})`);
+    }
+
+    /** The hosts of every Ingress the stack deployed. */
+    private ingressHosts(): string[] {
+        return this.kube("ingresses").flatMap((i) => (i.spec?.rules ?? []).map((r: Obj) => r.host as string));
     }
 
     /** The auth host, from the auth Ingress the stack deployed. */
@@ -593,6 +605,3 @@ function send(req: http.ClientRequest, host: string, jar?: CookieJar): Promise<R
         req.end();
     });
 }
-
-/** A random value, for test data that must be told apart. */
-export const nonce = () => crypto.randomBytes(6).toString("hex");
