@@ -359,11 +359,17 @@ export class Gateway {
         const deployment = this.kube("deployments").find((d) => d.metadata.name === GATEWAY_APPS.auth);
         if (deployment === undefined) throw new Error(`namespace ${this.namespace}: no Deployment ${GATEWAY_APPS.auth}`);
         const configMaps = Object.fromEntries(this.kube("configmaps").map((c) => [c.metadata.name as string, (c.data ?? {}) as Record<string, string>]));
-        const secrets = Object.fromEntries(
-            this.kube("secrets").map((s) => [s.metadata.name as string, Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))]),
-        );
         const podSpec = deployment.spec.template.spec;
         const container = podSpec.containers[0];
+        // Only the Secrets its container names (not the namespace's others, e.g. the database's).
+        const secrets = Object.fromEntries(
+            (container.envFrom ?? [])
+                .filter((f: Obj) => f.secretRef)
+                .map((f: Obj) => {
+                    const s = JSON.parse(this.cluster.kubectl(["get", "secret", f.secretRef.name, "-n", this.namespace, "-o", "json"])) as Obj;
+                    return [s.metadata.name as string, Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))];
+                }),
+        );
         const mounts = mountedConfigMaps(podSpec, container, configMaps);
         const moves: Record<string, string> = {};
         Object.entries(mounts).forEach(([mountPath, files], i) => {
@@ -587,6 +593,8 @@ export class Gateway {
         await new Promise<void>((r) => (this.forwarder ? this.forwarder.close(() => r()) : r()));
         this.forwarder = undefined;
         netnsDown();
+        // The OAuth client secret, the test CA's key and Traefik's API token were in here.
+        fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
 
