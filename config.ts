@@ -20,7 +20,7 @@ export const NAMESPACE = "picluster";
 /** Config keys that must be set as Pulumi secrets, and when. */
 export const SECRET_KEYS = {
     sshPrivateKey: `${NAMESPACE}:sshPrivateKey`,
-    googleClientSecret: `${NAMESPACE}:googleClientSecret`,
+    oauthClientSecret: `${NAMESPACE}:oauthClientSecret`,
     grafanaCloudToken: `${NAMESPACE}:grafanaCloudToken`,
     cloudflareApiToken: "cloudflare:apiToken",
     /** Set when `bootstrap.wifi` is: the WPA passphrase the first-boot files carry. */
@@ -153,7 +153,8 @@ export interface StackSettings {
 
 export interface StackSecrets {
     readonly sshPrivateKey: pulumi.Output<string>;
-    readonly googleClientSecret: pulumi.Output<string>;
+    /** The identity provider's OAuth client secret (auth.provider's). */
+    readonly oauthClientSecret: pulumi.Output<string>;
     /** Set when monitoring is enabled. */
     readonly grafanaCloudToken?: pulumi.Output<string>;
 }
@@ -192,6 +193,22 @@ function requireSecret(raw: RawStackConfig, key: string, problems: string[]): vo
     } else if (!raw.secretKeys.has(key)) {
         // Never echo the value: it was meant to be secret.
         problems.push(`${key}: expected a secret (pulumi config set --secret ${key}), got a plain-text value`);
+    }
+}
+
+/**
+ * Keys renamed when `auth.provider` was added (the client is no longer always
+ * Google's): point at the new name instead of only calling the old one unknown.
+ * A secret's value is never echoed.
+ */
+export function renamedKeys(raw: RawStackConfig, problems: string[]): void {
+    const secretKey = `${NAMESPACE}:googleClientSecret`;
+    if (raw.values[secretKey] !== undefined) {
+        problems.push(`${secretKey}: expected it under its new name ${SECRET_KEYS.oauthClientSecret} (pulumi config set --secret ${SECRET_KEYS.oauthClientSecret}), got a value under the old name`);
+    }
+    const auth = raw.values[`${NAMESPACE}:auth`] as Record<string, unknown> | undefined;
+    if (auth !== null && typeof auth === "object" && "googleClientId" in auth) {
+        problems.push(problem(`${NAMESPACE}:auth.googleClientId`, `it under its new name ${NAMESPACE}:auth.clientId (with auth.provider: google, the default)`, auth.googleClientId));
     }
 }
 
@@ -346,7 +363,8 @@ export function parseStackConfig(raw: RawStackConfig, options: ParseOptions = {}
     const p = parsed as Parsed;
 
     requireSecret(raw, SECRET_KEYS.sshPrivateKey, problems);
-    requireSecret(raw, SECRET_KEYS.googleClientSecret, problems);
+    requireSecret(raw, SECRET_KEYS.oauthClientSecret, problems);
+    renamedKeys(raw, problems);
     if (p.monitoring?.enabled) requireSecret(raw, SECRET_KEYS.grafanaCloudToken, problems);
     if (p.tunnel?.enabled) requireSecret(raw, SECRET_KEYS.cloudflareApiToken, problems);
     if (p.bootstrap?.wifi !== undefined) {
@@ -486,7 +504,7 @@ export function loadStackConfig(): StackConfig {
         ...settings,
         secrets: {
             sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
-            googleClientSecret: cfg.requireSecret("googleClientSecret"),
+            oauthClientSecret: cfg.requireSecret("oauthClientSecret"),
             grafanaCloudToken: settings.monitoring.enabled ? cfg.requireSecret("grafanaCloudToken") : undefined,
         },
     };

@@ -33,12 +33,34 @@ export function cookieDomain(domains: PlatformSettings["domains"]): string {
     return `.${common.reverse().join(".")}`;
 }
 
+/**
+ * OAuth2 Proxy's provider settings for `auth.provider`. Each is one of its flags
+ * as an environment variable (`--provider` is `OAUTH2_PROXY_PROVIDER`,
+ * `--oidc-issuer-url` is `OAUTH2_PROXY_OIDC_ISSUER_URL`): the Deployment takes all
+ * of its non-secret settings from one ConfigMap, and no command line.
+ *   google: --provider=google (Google's endpoints are built in)
+ *   oidc:   --provider=oidc --oidc-issuer-url=<issuerUrl> (endpoints and keys from
+ *           the issuer's discovery document)
+ */
+export function providerEnv(settings: AuthSettings): Record<string, string> {
+    switch (settings.provider) {
+        case "google":
+            return { OAUTH2_PROXY_PROVIDER: "google" };
+        case "oidc":
+            return { OAUTH2_PROXY_PROVIDER: "oidc", OAUTH2_PROXY_OIDC_ISSUER_URL: settings.issuerUrl };
+        default: {
+            const never: never = settings;
+            throw new Error(`unhandled auth.provider ${JSON.stringify(never)}`);
+        }
+    }
+}
+
 /** OAuth2 Proxy settings (no secrets). */
 export function oauth2ProxyEnv(settings: AuthSettings, domains: PlatformSettings["domains"]): Record<string, string> {
     const cookie = cookieDomain(domains);
     return {
-        OAUTH2_PROXY_PROVIDER: "google",
-        OAUTH2_PROXY_CLIENT_ID: settings.googleClientId,
+        ...providerEnv(settings),
+        OAUTH2_PROXY_CLIENT_ID: settings.clientId,
         OAUTH2_PROXY_HTTP_ADDRESS: `0.0.0.0:${OAUTH2_PROXY_PORT}`,
         OAUTH2_PROXY_REDIRECT_URL: `https://${domains.auth}/oauth2/callback`,
         OAUTH2_PROXY_AUTHENTICATED_EMAILS_FILE: "/etc/oauth2-proxy/emails/allowed-emails.txt",
@@ -53,7 +75,7 @@ export function oauth2ProxyEnv(settings: AuthSettings, domains: PlatformSettings
     };
 }
 
-/** OAuth2 Proxy with Google as provider and an email allow-list. */
+/** OAuth2 Proxy with Google or any OpenID Connect provider, and an email allow-list. */
 export class Auth extends pulumi.ComponentResource {
     /** In-cluster URL of OAuth2 Proxy. */
     public readonly url: pulumi.Output<string>;

@@ -63,6 +63,13 @@ export function middlewareSpecs(args: Pick<GatewayArgs, "namespace" | "domains" 
                 status: ["401-403"],
                 service: { name: authService, port: args.auth.port },
                 query: "/oauth2/sign_in?rd={url}",
+                // Traefik answers with the caught status and the error page's headers. OAuth2
+                // Proxy's sign-in answers with a redirect to the provider (it skips its button
+                // page), so the Location is there, but under a 401 a browser shows the body
+                // instead of following it: seen with the real programs in the gateway e2e
+                // suite. Rewritten to 302, the browser goes to sign-in. (statusRewrites is a
+                // field of recent Traefik v3, v3.6.12 has it; an older CRD would prune it.)
+                statusRewrites: { "401": 302 },
             },
         },
         "django-cors": {

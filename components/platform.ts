@@ -130,7 +130,7 @@ export class Platform extends pulumi.ComponentResource {
                 settings: config.auth,
                 domains: platform.domains,
                 image: platform.images.oauth2Proxy,
-                clientSecret: config.secrets.googleClientSecret,
+                clientSecret: config.secrets.oauthClientSecret,
                 priorityClass: pc.auth,
                 internetNodes,
             },

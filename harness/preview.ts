@@ -21,7 +21,7 @@ function testSecrets(dir: string): Record<string, string> {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ci-preview", "-f", key]);
     return {
         "picluster:sshPrivateKey": fs.readFileSync(key, "utf8"),
-        "picluster:googleClientSecret": "ci-preview-google-client-secret",
+        "picluster:oauthClientSecret": "ci-preview-oauth-client-secret",
         "picluster:wifiPassword": "ci-preview-wifi-passphrase",
         "picluster:grafanaCloudToken": "ci-preview-grafana-cloud-token",
         "cloudflare:apiToken": "ciPreviewCloudflareToken_0123456789abcde", // 40 of [A-Za-z0-9_-]

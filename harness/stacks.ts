@@ -18,7 +18,7 @@ export const DEV_STACK: EngineStack = {
 
 /** The dev stack's plain-text stand-ins for secrets that nothing on the simulated nodes uses. */
 export const DEV_PLACEHOLDER_SECRETS: Readonly<Record<string, string>> = {
-    "picluster:googleClientSecret": "dev-not-a-secret",
+    "picluster:oauthClientSecret": "dev-not-a-secret",
 };
 
 /**

@@ -324,10 +324,49 @@ export const databaseSchema = z.strictObject({
         .default({ defaultPoolSize: 20, maxClientConn: 500 }),
 });
 
-export const authSchema = z.strictObject({
-    googleClientId: z.string().min(1),
+/**
+ * An OpenID Connect issuer: https (OAuth2 Proxy fetches the provider's keys and
+ * endpoints from `<issuer>/.well-known/openid-configuration` with the client
+ * secret at stake), no credentials, query or fragment (the issuer is compared
+ * verbatim with the `iss` of every token).
+ */
+export function isIssuerUrl(s: string): boolean {
+    let u: URL;
+    try {
+        u = new URL(s);
+    } catch {
+        return false;
+    }
+    return u.protocol === "https:" && u.hostname !== "" && u.username === "" && u.password === "" && u.search === "" && u.hash === "" && !/[\s'"]/.test(s);
+}
+const issuerUrl = z
+    .string()
+    .max(512)
+    .refine(isIssuerUrl, { error: "an https issuer URL without credentials, query or fragment, like https://keycloak.example.org/realms/ahuora" });
+
+/** Identity providers OAuth2 Proxy signs users in with. */
+export const AUTH_PROVIDERS = ["google", "oidc"] as const;
+export type AuthProvider = (typeof AUTH_PROVIDERS)[number];
+
+const authCommon = {
+    /** OAuth client id at the provider; its secret is the secret `oauthClientSecret`. */
+    clientId: z.string().min(1),
     allowedEmails: z.array(z.email({ error: "an email address" })).min(1),
-});
+};
+
+export const authSchema = z.preprocess(
+    // `provider` may be left out: Google, as the thesis's cluster uses.
+    (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && !("provider" in v) ? { provider: "google", ...v } : v),
+    z.discriminatedUnion("provider", [
+        z.strictObject({ provider: z.literal("google"), ...authCommon }),
+        z.strictObject({
+            provider: z.literal("oidc"),
+            /** Any OpenID Connect provider (Keycloak, Dex, ...): its issuer URL. */
+            issuerUrl,
+            ...authCommon,
+        }),
+    ]),
+);
 
 export const monitoringSchema = z.discriminatedUnion("enabled", [
     z.strictObject({ enabled: z.literal(false) }),

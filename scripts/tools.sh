@@ -143,10 +143,11 @@ timed() { # label cmd...
 
 # Build the main package $pkg of the wrapper module $dir into
 # $cache/bin/$name-$ver-$key/$bin, stamping the version with the -X flags $xflags.
-# Echoes the output directory.
-build_wrapped() { # name wrapper-dir main-package version xflags binary
+# A wrapper with source of its own (a main package) names its files after the
+# binary, so that they are in the key too. Echoes the output directory.
+build_wrapped() { # name wrapper-dir main-package version xflags binary [source files...]
 	local name="$1" dir="$2" pkg="$3" ver="$4" xflags="$5" bin="$6" key out
-	key="$(build_key "$dir/go.mod" "$dir/go.sum" <(printf '%s\n' "$pkg" "$xflags"))"
+	key="$(build_key "$dir/go.mod" "$dir/go.sum" <(printf '%s\n' "$pkg" "$xflags") "${@:7}")"
 	out="$cache/bin/$name-$ver-$key"
 	if [[ -x "$out/$bin" ]]; then
 		echo "$out"
@@ -424,6 +425,12 @@ done
 #               github.com/traefik/traefik/dynamic/ext with a folder that has a go.mod of
 #               its own, so the module zip leaves it out, and the proxy does not serve it.
 #   metrics-server  the resource metrics API the HPA controller reads
+#   oauth2-proxy    github.com/oauth2-proxy/oauth2-proxy/v7, the program the platform's
+#                   OAuth2 Proxy Deployment runs; the gateway e2e suite runs it with
+#                   that Deployment's settings
+#   mockoidc        a small main (scripts/tools/mockoidc) around the
+#                   github.com/oauth2-proxy/mockoidc library: the OpenID Connect
+#                   provider the gateway e2e suite signs in at, in place of Google
 # and, into <repo>/.tools/share, definitions from the same pinned modules (never
 # copied into this repository):
 #   kwok.yaml           kwok's stages as kwokctl configures them by default (nodes Ready
@@ -437,6 +444,7 @@ done
 traefik_ver=v3.6.12
 metrics_server_ver=v0.8.0
 etcd_ver=v3.6.16
+oauth2_proxy_ver=v7.15.6
 
 # A module copied out of the module cache, built as it is. (Only the calling recipe's
 # own text is in the cache key: a change here needs the cache of the pieces cleared.)
@@ -447,6 +455,7 @@ recipe_module() { # module@version main-package
 }
 recipe_traefik() { recipe_module "github.com/traefik/traefik/v3@v$1" ./cmd/traefik; }
 recipe_metrics_server() { recipe_module "sigs.k8s.io/metrics-server@v$1" ./cmd/metrics-server; }
+recipe_oauth2_proxy() { recipe_module "github.com/oauth2-proxy/oauth2-proxy/v7@v$1" .; }
 recipe_etcd() { # version
 	recipe_module "go.etcd.io/etcd/server/v3@v$1" . >/dev/null
 	# Its go.mod points its sibling modules into the upstream monorepo.
@@ -482,6 +491,12 @@ if [[ "${PICLUSTER_TOOLS_CLUSTER:-1}" != 0 ]]; then
 	place "$out/etcd" "$stage/etcd"
 	out="$(build_recipe metrics-server recipe_metrics_server "${metrics_server_ver#v}" k8s.io/client-go/pkg/version.gitVersion metrics-server v)"
 	place "$out/metrics-server" "$stage/metrics-server"
+	out="$(build_recipe oauth2-proxy recipe_oauth2_proxy "${oauth2_proxy_ver#v}" github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION oauth2-proxy v)"
+	place "$out/oauth2-proxy" "$stage/oauth2-proxy"
+	mockoidc_ver="$(required_version "$wrappers/mockoidc/go.mod" github.com/oauth2-proxy/mockoidc)"
+	[[ -n "$mockoidc_ver" ]] || die "cannot read the github.com/oauth2-proxy/mockoidc pin from $wrappers/mockoidc/go.mod"
+	out="$(build_wrapped mockoidc "$wrappers/mockoidc" . "$mockoidc_ver" "-X main.version=$mockoidc_ver" mockoidc "$wrappers/mockoidc/main.go")"
+	place "$out/mockoidc" "$stage/mockoidc"
 
 	# Copy $2 (a path inside module $1) to $share_stage/$3.
 	share_file() { # module@version path name

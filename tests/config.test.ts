@@ -52,6 +52,21 @@ describe("parseStackConfig", () => {
         expect(s.platform.images.idaes).toMatch(/:0\.0\.10$/);
     });
 
+    it("signs in with Google on pi-cluster and with an OpenID Connect issuer on dev", () => {
+        expect(parseWith("pi-cluster").auth).toEqual({ provider: "google", clientId: "000000000000-replace-me.apps.googleusercontent.com", allowedEmails: ["operator@ahuora.org.nz"] });
+        expect(parseWith("dev").auth).toMatchObject({ provider: "oidc", issuerUrl: "https://198.18.2.2:9443/oidc", clientId: "dev-client-id" });
+    });
+
+    it("takes Google when auth.provider is left out", () => {
+        const s = parseWith("pi-cluster", (v) => delete v["picluster:auth"].provider);
+        expect(s.auth.provider).toBe("google");
+    });
+
+    it("never echoes the old client secret's value", () => {
+        const problems = problemsOf(() => parseWith("dev", (v, secrets) => { v["picluster:googleClientSecret"] = "old-secret-value-3f1"; secrets.add("picluster:googleClientSecret"); }));
+        expect(problems.join("\n")).not.toContain("old-secret-value-3f1");
+    });
+
     it("resolves host keys from the known_hosts file for the dev stack", () => {
         const s = parseWith("dev");
         for (const node of s.nodes) expect(node.hostKey).toMatch(/^ssh-ed25519 AAAA/);
@@ -89,7 +104,17 @@ describe("parseStackConfig", () => {
         ["fractional replicas", (v) => (scaling(v).frontend = { mode: "fixed", replicas: 1.5 }), "picluster:scaling.frontend.replicas: expected an integer, got 1.5"],
         ["an unknown experiment", (v) => (v["picluster:experiment"] = "uor-replicas-3"), 'picluster:experiment: expected one of the experiments in experiments/catalog.yaml'],
         ["the SSH key in plain text", (_, secrets) => secrets.delete("picluster:sshPrivateKey"), "picluster:sshPrivateKey: expected a secret (pulumi config set --secret picluster:sshPrivateKey), got a plain-text value"],
-        ["the Google client secret missing", (v) => delete v["picluster:googleClientSecret"], "picluster:googleClientSecret: expected a secret (pulumi config set --secret picluster:googleClientSecret), got nothing (the key is not set)"],
+        ["the OAuth client secret missing", (v) => delete v["picluster:oauthClientSecret"], "picluster:oauthClientSecret: expected a secret (pulumi config set --secret picluster:oauthClientSecret), got nothing (the key is not set)"],
+        // auth.provider (issue #14)
+        ["an unknown identity provider", (v) => (v["picluster:auth"].provider = "github"), 'picluster:auth.provider: expected one of "google", "oidc", got "github"'],
+        ["oidc without an issuer", (v) => { v["picluster:auth"] = { provider: "oidc", clientId: "x", allowedEmails: ["a@b.nz"] }; }, "picluster:auth.issuerUrl: expected a string, got nothing (the key is not set)"],
+        ["an http issuer", (v) => (v["picluster:auth"].issuerUrl = "http://keycloak.example.org/realms/ahuora"), 'picluster:auth.issuerUrl: expected an https issuer URL without credentials, query or fragment, like https://keycloak.example.org/realms/ahuora, got "http://keycloak.example.org/realms/ahuora"'],
+        ["an issuer that is not a URL", (v) => (v["picluster:auth"].issuerUrl = "keycloak.example.org"), 'picluster:auth.issuerUrl: expected an https issuer URL without credentials, query or fragment, like https://keycloak.example.org/realms/ahuora, got "keycloak.example.org"'],
+        ["an issuer with a query", (v) => (v["picluster:auth"].issuerUrl = "https://idp.example.org/?realm=x"), 'picluster:auth.issuerUrl: expected an https issuer URL without credentials, query or fragment'],
+        ["an issuer with credentials", (v) => (v["picluster:auth"].issuerUrl = "https://admin:pw@idp.example.org/"), 'picluster:auth.issuerUrl: expected an https issuer URL without credentials, query or fragment'],
+        ["an issuer for Google", (v) => { v["picluster:auth"] = { provider: "google", issuerUrl: "https://accounts.google.com", clientId: "x", allowedEmails: ["a@b.nz"] }; }, 'picluster:auth.issuerUrl: expected no such key (see the README\'s config reference), got "https://accounts.google.com"'],
+        ["the old auth.googleClientId", (v) => { v["picluster:auth"] = { googleClientId: "x.apps.googleusercontent.com", allowedEmails: ["a@b.nz"] }; }, 'picluster:auth.googleClientId: expected it under its new name picluster:auth.clientId (with auth.provider: google, the default), got "x.apps.googleusercontent.com"'],
+        ["the old googleClientSecret", (v, secrets) => { v["picluster:googleClientSecret"] = "old-secret-value-3f1"; secrets.add("picluster:googleClientSecret"); }, "picluster:googleClientSecret: expected it under its new name picluster:oauthClientSecret (pulumi config set --secret picluster:oauthClientSecret), got a value under the old name"],
         ["an unpinned image", (v) => (v["picluster:platform"].images.django = "ghcr.io/ahuora/django-api:latest"), 'picluster:platform.images.django: expected an image pinned by tag or digest (not \':latest\', not untagged), got "ghcr.io/ahuora/django-api:latest"'],
         ["an unpinned K3s version", (v) => (v["picluster:k3s"].version = "latest"), 'picluster:k3s.version: expected a pinned K3s version like v1.32.5+k3s1, got "latest"'],
         ["a misspelt key", (v) => (v["picluster:network"].domian = "lan"), 'picluster:network.domian: expected no such key (see the README\'s config reference), got "lan"'],

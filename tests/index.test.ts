@@ -165,7 +165,7 @@ describe("secrets", () => {
 
     it("the check does catch a leak", () => {
         const config = pi.byName("platform-django-config");
-        const leaky = { ...config, inputs: { ...config.inputs, data: { X: TEST_SECRETS["picluster:googleClientSecret"] } } };
+        const leaky = { ...config, inputs: { ...config.inputs, data: { X: TEST_SECRETS["picluster:oauthClientSecret"] } } };
         expect(unmarkedSecrets([leaky])).toEqual(["platform-django-config.data"]);
     });
 });

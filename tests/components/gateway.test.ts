@@ -27,11 +27,11 @@ describe("Gateway", () => {
         expect(chainAnnotation("ns", [])).toBe("");
     });
 
-    it("forwards auth to OAuth2 Proxy, which answers the API with 401 (never a redirect)", () => {
+    it("forwards auth to OAuth2 Proxy, which answers the API with 401 (never a redirect), and sends the front-end to sign-in with a 302", () => {
         const mw = Object.fromEntries(pi.ofType("kubernetes:traefik.io/v1alpha1:Middleware").map((m) => [m.inputs.metadata.name, m.inputs.spec]));
         expect(Object.keys(mw).sort()).toEqual(["django-cors", "oauth-forwarder", "oauth-signin"]);
         expect(mw["oauth-forwarder"].forwardAuth.address).toBe("http://oauth2-proxy.ahuora.svc.cluster.local:4180/oauth2/auth");
-        expect(mw["oauth-signin"].errors).toEqual({ status: ["401-403"], service: { name: "oauth2-proxy", port: 4180 }, query: "/oauth2/sign_in?rd={url}" });
+        expect(mw["oauth-signin"].errors).toEqual({ status: ["401-403"], service: { name: "oauth2-proxy", port: 4180 }, query: "/oauth2/sign_in?rd={url}", statusRewrites: { "401": 302 } });
         expect(mw["django-cors"].headers.accessControlAllowOriginList).toEqual(["https://ahuora.org.nz"]);
         expect(mw["django-cors"].headers.accessControlAllowCredentials).toBe(true);
     });

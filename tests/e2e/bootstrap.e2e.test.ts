@@ -84,7 +84,7 @@ let up: EngineResult;
 beforeAll(async () => {
     fs.rmSync(WORK, { recursive: true, force: true });
     fs.mkdirSync(WORK, { recursive: true, mode: 0o700 });
-    const cards = await freshStackOnBlankCards(BOOT, STACK_FILE, { "picluster:googleClientSecret": "e2e-boot-google-client-secret-5a" }, OVERRIDES);
+    const cards = await freshStackOnBlankCards(BOOT, STACK_FILE, { "picluster:oauthClientSecret": "e2e-boot-oauth-client-secret-5a" }, OVERRIDES);
     boots = cards.boots;
 
     // The client knows only the keys the program pinned.

@@ -24,7 +24,7 @@ import { testConfig } from "../helpers/program";
 
 const STACK: EngineStack = { name: "e2e-platform", stateDir: path.join(ROOT, ".cache/e2e-platform/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-platform.yaml");
-const SECRETS = { "picluster:googleClientSecret": "e2e-google-client-secret-8d02" };
+const SECRETS = { "picluster:oauthClientSecret": "e2e-oauth-client-secret-8d02" };
 const CLUSTER = new LocalCluster(path.join(ROOT, ".cache/e2e-platform/cluster"));
 const kubectl = (args: readonly string[]) => CLUSTER.kubectl(args);
 const kubeItems = (kind: string, ns?: string) => CLUSTER.items(kind, ns);

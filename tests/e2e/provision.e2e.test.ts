@@ -30,7 +30,7 @@ const NODES = ["ingress", "control", "worker-1", "worker-2"];
 
 const E2E: EngineStack = { name: "e2e", stateDir: path.join(ROOT, ".cache/e2e/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e.yaml");
-const SECRETS = { "picluster:googleClientSecret": "e2e-google-client-secret-31f7" };
+const SECRETS = { "picluster:oauthClientSecret": "e2e-oauth-client-secret-31f7" };
 
 let settings: StackSettings;
 let first: EngineResult;

@@ -21,7 +21,7 @@ const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** Known test values for every secret: tests look for them where they must not be. */
 export const TEST_SECRETS: Readonly<Record<string, string>> = {
     "picluster:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-ssh-private-key-0f9e8d\n-----END OPENSSH PRIVATE KEY-----",
-    "picluster:googleClientSecret": "test-google-client-secret-7c1a",
+    "picluster:oauthClientSecret": "test-oauth-client-secret-7c1a",
     "picluster:grafanaCloudToken": "test-grafana-cloud-token-55d2",
     "cloudflare:apiToken": "test-cloudflare-api-token-9b3e",
     "picluster:wifiPassword": "test-wifi-passphrase-62d0",
