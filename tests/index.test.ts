@@ -122,7 +122,6 @@ describe("secrets", () => {
         ...Object.values(TEST_SECRETS),
         MOCK_SECRETS.kubeconfig,
         MOCK_SECRETS.tunnelToken,
-        MOCK_SECRETS.randomBytes,
         ...pi.ofType("random:index/randomPassword:RandomPassword").map((r) => `${MOCK_SECRETS.randomPrefix}-${r.name}`),
         // Generated host keys: their seeds and private halves (the public halves are meant to be seen).
         ...pi.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.name.startsWith("host-keys-")).map((r) => hostKeyFromSeed(mockSeed(r.name), "").privateKey.split("\n")[1]),

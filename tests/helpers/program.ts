@@ -32,7 +32,6 @@ export const MOCK_SECRETS = {
     randomPrefix: "mock-random-secret",
     kubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: default\n  user:\n    client-key-data: bW9jay1rdWJlY29uZmlnLWtleQ==\n",
     tunnelToken: "mock-tunnel-token-4e21",
-    randomBytes: "bW9jay1yYW5kb20tYnl0ZXM=",
 } as const;
 
 /** The seed the mocks give a generated host key (`host-keys-<node>`): its RandomPassword's result. */
@@ -153,8 +152,6 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `${MOCK_SECRETS.randomPrefix}-${name}` };
-        case "random:index/randomBytes:RandomBytes":
-            return { ...inputs, base64: MOCK_SECRETS.randomBytes, hex: "00" };
         case "command:remote:Command":
             return { ...inputs, stdout: name.endsWith("-kubeconfig") ? MOCK_SECRETS.kubeconfig : name.endsWith("-k3s-artifacts") ? MOCK_ARTIFACT_SUMS : "", stderr: "" };
         default:
