@@ -189,6 +189,9 @@ export async function freshStackOnBlankCards(
     await ensureStack(stack);
     await setSecrets(stack, { "picluster:sshPrivateKey": simPrivateKey(), ...secrets });
 
+    // The cards start from the image's own cmdline.txt, which the base rootfs holds:
+    // on a fresh clone it is built first (sim/up.sh would only build it later).
+    spawnOk("bash", [path.join(ROOT, "sim/base.sh")]);
     const started = Date.now();
     const boots = new Map<string, FirstBoot>();
     for (const node of simNodeNames()) {
