@@ -53,7 +53,7 @@ export interface PodPatch {
 export interface AppUsage {
     app: string;
     servingPods: number;
-    /** What each serving pod now uses (the cap may differ per pod; this is the uncapped share). */
+    /** Each serving pod's share before any CPU-limit cap (a capped pod uses its limit instead); usage.csv records this. */
     millicoresPerPod: number;
 }
 
