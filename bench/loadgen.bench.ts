@@ -16,16 +16,9 @@ import { promisify } from "util";
 import { buildPlan, LoadPlan } from "../loadtest/plan";
 import { loadLoadTable } from "../loadtest/profiles";
 import { startStandin } from "../harness/standin";
-import { loadgenBinary, readLoadOutputs } from "../harness/loadgen";
+import { loadgenBinary, quantile, readLoadOutputs } from "../harness/loadgen";
 
 const run = promisify(execFile);
-
-function quantile(sorted: number[], q: number): number {
-    if (sorted.length === 0) return NaN;
-    const i = (sorted.length - 1) * q;
-    const lo = Math.floor(i);
-    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
-}
 
 async function main(argv: string[]): Promise<void> {
     let seconds = 10;

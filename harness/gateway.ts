@@ -61,7 +61,11 @@ export interface GatewayPlan {
     readonly proxyIps: readonly string[];
     /** Every address to put on the namespace's loopback: pods, then ClusterIPs. */
     readonly addresses: readonly string[];
-    /** /etc/hosts inside the namespace: each Service's cluster DNS name to its ClusterIP. */
+    /**
+     * /etc/hosts inside the namespace: each Service's cluster DNS name to its ClusterIP,
+     * and the Ingress hosts to Traefik's address (what a client inside resolves them to:
+     * `ip netns exec` mounts this file over /etc/hosts).
+     */
     readonly hosts: string;
 }
 
@@ -73,10 +77,10 @@ const podPort = (pod: Obj): number => {
 
 /**
  * What to bind where, from the namespace's pods and Services as the API server has
- * them. Only pods that are Ready and have an address count (Traefik routes to
- * those); a host's Deployment without one is an error naming it.
+ * them, and the hosts of its Ingresses. Only pods that are Ready and have an address
+ * count (Traefik routes to those); a host's Deployment without one is an error naming it.
  */
-export function gatewayPlan(namespace: string, pods: readonly Obj[], services: readonly Obj[]): GatewayPlan {
+export function gatewayPlan(namespace: string, pods: readonly Obj[], services: readonly Obj[], ingressHosts: readonly string[] = []): GatewayPlan {
     const ready = (p: Obj) => typeof p.status?.podIP === "string" && (p.status?.conditions ?? []).some((c: Obj) => c.type === "Ready" && c.status === "True");
     const of = (app: string) => pods.filter((p) => p.metadata?.labels?.app === app && ready(p));
     for (const app of Object.values(GATEWAY_APPS)) {
@@ -89,6 +93,7 @@ export function gatewayPlan(namespace: string, pods: readonly Obj[], services: r
     const hosts = [
         "127.0.0.1 localhost",
         ...clusterIps.map((s) => `${s.spec.clusterIP} ${s.metadata.name}.${namespace}.svc.cluster.local ${s.metadata.name}.${namespace}.svc`),
+        ...(ingressHosts.length === 0 ? [] : [`${GATEWAY_NET.inside} ${[...new Set(ingressHosts)].join(" ")}`]),
         "",
     ].join("\n");
     return { backends, proxyIps, addresses, hosts };
@@ -272,6 +277,11 @@ const TOOLS = path.join(ROOT, ".tools/bin");
 const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((f) => fs.existsSync(f)) ?? "ip";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The argv that runs `file` inside the gateway's namespace (`ip netns exec`, which also mounts its /etc/hosts). */
+export function inGatewayNetns(file: string, args: readonly string[]): { file: string; args: string[] } {
+    return { file: IP, args: ["netns", "exec", GATEWAY_NET.netns, file, ...args] };
+}
+
 function ip(args: readonly string[]): void {
     execFileSync(IP, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
 }
@@ -352,7 +362,7 @@ export class Gateway {
         netnsDown();
         const pods = this.kube("pods");
         const services = this.kube("services");
-        const plan = gatewayPlan(this.namespace, pods, services);
+        const plan = gatewayPlan(this.namespace, pods, services, this.ingressHosts());
         this.plan = plan;
 
         // The Deployment's own settings: env from its ConfigMap and Secret, files from its volumes.
@@ -495,7 +505,8 @@ export class Gateway {
     }
 
     private spawn(name: string, file: string, args: readonly string[], env?: Record<string, string>): Proc {
-        const child = spawn(IP, ["netns", "exec", GATEWAY_NET.netns, file, ...args], {
+        const cmd = inGatewayNetns(file, args);
+        const child = spawn(cmd.file, cmd.args, {
             // The programs see only what they are given (no secrets of this process's environment).
             env: env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
             stdio: ["ignore", "pipe", "pipe"],
@@ -612,4 +623,30 @@ function send(req: http.ClientRequest, host: string, jar?: CookieJar): Promise<R
         });
         req.end();
     });
+}
+
+export interface SignIn {
+    /** The front-end page without a session: a redirect to the provider. */
+    readonly start: Response;
+    /** The provider's answer: a redirect back to the auth host's callback. */
+    readonly authorize: Response;
+    /** OAuth2 Proxy's callback: 302 to the page with a session cookie, or 403 for an email it refuses. */
+    readonly callback: Response;
+}
+
+/**
+ * Follow the sign-in from a front-end page as `email`, as a browser would; the jar
+ * keeps the cookies. mockoidc takes who signs in from the URL (where a user would
+ * type on the provider's login page). Throws, naming the step, when the flow does
+ * not reach OAuth2 Proxy's callback; the callback's own answer is the caller's to judge.
+ */
+export async function signIn(gw: Gateway, domains: { readonly frontend: string; readonly auth: string }, email: string, jar: CookieJar, page = "/flowsheets/7?tab=units"): Promise<SignIn> {
+    const start = await gw.request("https", domains.frontend, page, { jar });
+    if (start.status !== 302 || start.headers.location === undefined) throw new Error(`sign-in: ${domains.frontend}${page} answered ${start.status}, expected a redirect to the provider`);
+    const authorize = await gw.provider(`${start.headers.location}&mock_email=${encodeURIComponent(email)}`);
+    if (authorize.status !== 302 || authorize.headers.location === undefined) throw new Error(`sign-in: the provider answered ${authorize.status}, expected a redirect back to ${domains.auth}`);
+    const back = new URL(authorize.headers.location);
+    if (back.origin !== `https://${domains.auth}`) throw new Error(`sign-in: the provider sent the browser to ${back.origin}, expected https://${domains.auth}`);
+    const callback = await gw.request("https", back.host, `${back.pathname}${back.search}`, { jar });
+    return { start, authorize, callback };
 }

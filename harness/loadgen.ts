@@ -42,6 +42,15 @@ export interface LoadRun {
     stderr?: string;
 }
 
+/** The q-quantile (0..1) of ascending `sorted`, interpolated linearly between ranks (NaN for none). */
+export function quantile(sorted: readonly number[], q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new Error(`quantile: expected q in [0, 1], got ${q}`);
+    if (sorted.length === 0) return NaN;
+    const i = (sorted.length - 1) * q;
+    const lo = Math.floor(i);
+    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
+}
+
 export function readCsv(file: string): Record<string, string>[] {
     const [header, ...lines] = fs.readFileSync(file, "utf8").trim().split("\n");
     const keys = header.split(",");

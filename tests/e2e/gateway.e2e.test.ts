@@ -9,60 +9,35 @@
  * afresh and removed afterwards (a running dev cluster is stopped first, its data
  * kept). Needs root (network namespaces, the simulated nodes).
  */
-import * as path from "path";
 import * as tls from "tls";
 import { parseStackConfig } from "../../config";
-import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
-import { EngineResult, EngineStack, pulumi, ROOT } from "../../harness/engine";
-import { CookieJar, Gateway, GATEWAY_NET, Response } from "../../harness/gateway";
-import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
+import { CookieJar, Gateway, GATEWAY_NET, signIn as signInAt } from "../../harness/gateway";
+import { GatewayStack } from "../../harness/gatewayStack";
 import { testConfig } from "../helpers/program";
 
-const STACK: EngineStack = { name: "e2e-gateway", stateDir: path.join(ROOT, ".cache/e2e-gateway/state"), passphrase: "picluster-e2e" };
-const STACK_FILE = path.join(ROOT, "Pulumi.e2e-gateway.yaml");
-const SECRETS = { "picluster:oauthClientSecret": "e2e-oauth-client-secret-5b7e" };
-const CLUSTER = new LocalCluster(path.join(ROOT, ".cache/e2e-gateway/cluster"));
-const onSim = () => ({ ...simConfig(), "picluster:cluster": { kubeconfig: { source: "file", path: CLUSTER.kubeconfig } } });
+const STACK = new GatewayStack("e2e-gateway", "picluster-e2e", { "picluster:oauthClientSecret": "e2e-oauth-client-secret-5b7e" });
 
 const settings = (() => {
     const { values, secretKeys } = testConfig("dev");
     return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
 })();
-const { domains, namespace: NS } = settings.platform;
+const { domains } = settings.platform;
 const ALLOWED = settings.auth.allowedEmails[0];
 const FRONTEND_ORIGIN = `https://${domains.frontend}`;
 
-let up: EngineResult;
 let gw: Gateway;
 
 beforeAll(async () => {
-    if (DEV_CLUSTER.running()) DEV_CLUSTER.down();
-    CLUSTER.down(true);
-    CLUSTER.up("dev");
-    await freshStackOnBareNodes(STACK, STACK_FILE, SECRETS, onSim());
-    up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
-    if (up.code !== 0) throw new Error(`pulumi up -s ${STACK.name} failed:\n${`${up.stdout}\n${up.stderr}`.split("\n").slice(-40).join("\n")}`);
-    gw = await Gateway.start(CLUSTER, NS, path.join(ROOT, ".cache/e2e-gateway/run"));
-    await gw.pinTraefikCert(domains.frontend);
+    ({ gw } = await STACK.start());
 }, 1_800_000);
 
-afterAll(async () => {
-    await gw?.stop();
-    simDown();
-    CLUSTER.down(true);
-}, 300_000);
+afterAll(() => STACK.stop(), 300_000);
 
-/** Follow the sign-in from a front-end URL as `email`, to the page it lands on; the jar keeps the cookies. */
-async function signIn(email: string, jar: CookieJar, page = "/flowsheets/7?tab=units"): Promise<{ start: Response; authorize: Response; callback: Response }> {
-    const start = await gw.request("https", domains.frontend, page, { jar });
-    expect(start.status).toBe(302);
-    // The provider's login page is where a user would type; mockoidc takes who signs in from the URL.
-    const authorize = await gw.provider(`${start.headers.location}&mock_email=${encodeURIComponent(email)}`);
-    expect(authorize.status).toBe(302);
-    const back = new URL(authorize.headers.location!);
-    expect(back.origin).toBe(`https://${domains.auth}`);
-    const callback = await gw.request("https", back.host, `${back.pathname}${back.search}`, { jar });
-    return { start, authorize, callback };
+/** Follow the sign-in from a front-end URL as `email` (harness/gateway.ts); the jar keeps the cookies. */
+async function signIn(email: string, jar: CookieJar) {
+    const steps = await signInAt(gw, domains, email, jar);
+    expect([steps.start.status, steps.authorize.status]).toEqual([302, 302]);
+    return steps;
 }
 
 describe("the gateway on the deployed objects", () => {
