@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { scratchDir } from "../helpers/tmp";
-import { containerEnv, CookieJar, gatewayPlan, GATEWAY_NET, isTraefikDefaultCert, mockIssuerAddress, mountedConfigMaps, netnsUp, parseSetCookie, relocate, traefikStaticConfig } from "../../harness/gateway";
+import { containerEnv, CookieJar, gatewayPlan, GATEWAY_NET, inGatewayNetns, isTraefikDefaultCert, mockIssuerAddress, mountedConfigMaps, netnsUp, parseSetCookie, relocate, traefikStaticConfig } from "../../harness/gateway";
 
 const pod = (app: string, ip: string | undefined, port: number, ready = true) => ({
     metadata: { name: `${app}-x`, labels: { app } },
@@ -27,6 +27,12 @@ describe("gatewayPlan", () => {
         expect(plan.addresses).toEqual(["10.42.0.5", "10.42.0.6", "10.42.0.7", "10.42.0.8", "10.43.0.20", "10.43.0.21"]);
         expect(plan.hosts).toContain("10.43.0.20 oauth2-proxy.ahuora.svc.cluster.local oauth2-proxy.ahuora.svc\n");
         expect(plan.hosts).not.toContain("postgres");
+    });
+
+    it("resolves the Ingress hosts to Traefik's address inside the namespace, each once", () => {
+        const plan = gatewayPlan("ahuora", pods, services, ["ahuora.org.nz", "api.ahuora.org.nz", "auth.ahuora.org.nz", "api.ahuora.org.nz"]);
+        expect(plan.hosts.split("\n")).toContain(`${GATEWAY_NET.inside} ahuora.org.nz api.ahuora.org.nz auth.ahuora.org.nz`);
+        expect(gatewayPlan("ahuora", pods, services).hosts).not.toContain(GATEWAY_NET.inside);
     });
 
     it("refuses a host whose pods are not ready, naming the app", () => {
@@ -79,6 +85,12 @@ describe("mockIssuerAddress", () => {
 });
 
 describe("the namespace", () => {
+    it("runs a program inside it with ip netns exec", () => {
+        const cmd = inGatewayNetns("/bin/loadgen", ["run", "--plan", "p.json"]);
+        expect(cmd.file).toMatch(/(^|\/)ip$/);
+        expect(cmd.args).toEqual(["netns", "exec", GATEWAY_NET.netns, "/bin/loadgen", "run", "--plan", "p.json"]);
+    });
+
     it("puts the addresses on the namespace's loopback and routes only the API server's address out", () => {
         const cmds = netnsUp(["10.42.0.5", "10.43.0.20"], "198.18.0.1").map((a) => a.join(" "));
         expect(cmds).toContain(`netns exec ${GATEWAY_NET.netns} ip addr add 10.42.0.5/32 dev ${GATEWAY_NET.podsIf}`);
