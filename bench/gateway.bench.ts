@@ -163,13 +163,13 @@ interface Target {
 }
 
 /** One load run inside the gateway's namespace; the headers reach loadgen only in its environment. */
-async function loadRun(binary: string, dir: string, plan: LoadPlan, target: Target, seconds: number): Promise<LatencySummary> {
+async function loadRun(binary: string, dir: string, plan: LoadPlan, target: Target, seconds: number, signal: AbortSignal): Promise<LatencySummary> {
     const p: LoadPlan = { ...plan, url: target.url };
     const planFile = path.join(dir, `${p.name}.json`);
     fs.writeFileSync(planFile, JSON.stringify(p), { mode: 0o600 });
     const out = path.join(dir, p.name);
     const cmd = inGatewayNetns(binary, ["run", "--plan", planFile, "--out", out]);
-    await run(cmd.file, cmd.args, { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOADGEN_HEADERS: JSON.stringify(target.headers) }, timeout: (seconds + p.gracefulStopS + 60) * 1000 });
+    await run(cmd.file, cmd.args, { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOADGEN_HEADERS: JSON.stringify(target.headers) }, timeout: (seconds + p.gracefulStopS + 60) * 1000, signal });
     const r = readLoadOutputs(out);
     return summarise(r.requests, seconds, r.summary.droppedIterations);
 }
@@ -181,7 +181,7 @@ function resolveInside(host: string): string {
     return outText.trim().split(/\s+/)[0] ?? "";
 }
 
-async function measure(args: BenchArgs, gw: Gateway, settings: StackSettings, binary: string, dir: string): Promise<RateResult[]> {
+async function measure(args: BenchArgs, gw: Gateway, settings: StackSettings, binary: string, dir: string, signal: AbortSignal): Promise<RateResult[]> {
     const { domains } = settings.platform;
     const jar = new CookieJar();
     const email = settings.auth.allowedEmails[0];
@@ -213,14 +213,14 @@ async function measure(args: BenchArgs, gw: Gateway, settings: StackSettings, bi
         return s;
     };
     if (args.warmupS > 0) {
-        for (const way of WAYS) check(way, 15, await loadRun(binary, dir, benchPlan(base, way, 15, args.warmupS), targets[way], args.warmupS));
+        for (const way of WAYS) check(way, 15, await loadRun(binary, dir, benchPlan(base, way, 15, args.warmupS), targets[way], args.warmupS, signal));
         process.stderr.write(`bench: warm-up done (${args.warmupS} s each way, all 200)\n`);
     }
     const results: RateResult[] = [];
     for (const rate of args.rates) {
         const ways = {} as Record<Way, LatencySummary>;
         for (const way of WAYS) {
-            ways[way] = check(way, rate, await loadRun(binary, dir, benchPlan(base, way, rate, args.seconds), targets[way], args.seconds));
+            ways[way] = check(way, rate, await loadRun(binary, dir, benchPlan(base, way, rate, args.seconds), targets[way], args.seconds, signal));
             process.stderr.write(`bench: ${rate} req/s ${way}: p50 ${ms(ways[way].p50)} ms, p99 ${ms(ways[way].p99)} ms\n`);
         }
         results.push({ rate, ways });
@@ -233,8 +233,13 @@ async function main(argv: string[]): Promise<void> {
     const binary = loadgenBinary();
     const version = (await run(binary, ["version"])).stdout.trim();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-bench-gateway-"));
+    // Ends a load run in progress (loadgen stops on SIGTERM) before the gateway goes.
+    const loadgen = new AbortController();
     let cleaned: Promise<void> | undefined;
-    const cleanup = () => (cleaned ??= STACK.stop({ removeStack: true }).finally(() => fs.rmSync(dir, { recursive: true, force: true })));
+    const cleanup = () => {
+        loadgen.abort();
+        return (cleaned ??= STACK.stop({ removeStack: true }).finally(() => fs.rmSync(dir, { recursive: true, force: true })));
+    };
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
         process.once(sig, () => {
             process.stderr.write(`bench: ${sig}: tearing down\n`);
@@ -242,20 +247,25 @@ async function main(argv: string[]): Promise<void> {
         });
     }
     let results: RateResult[];
+    // The machine's load before and after the runs, to read the figures by (2 cores, shared).
+    const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
+    let loadBefore = "";
     try {
         const { gw, settings } = await STACK.start();
         // The nodes' part is done: free their CPU for the run (the gateway needs only the control plane).
         simDown();
-        results = await measure(args, gw, settings, binary, dir);
+        loadBefore = load();
+        results = await measure(args, gw, settings, binary, dir, loadgen.signal);
     } finally {
         await cleanup();
     }
+    const loadAfter = load();
     const log = path.join(ROOT, ".cache/bench/gateway.jsonl");
     fs.mkdirSync(path.dirname(log), { recursive: true });
-    fs.appendFileSync(log, `${JSON.stringify({ at: new Date().toISOString(), seconds: args.seconds, results })}\n`);
+    fs.appendFileSync(log, `${JSON.stringify({ at: new Date().toISOString(), seconds: args.seconds, loadBefore, loadAfter, results })}\n`);
     process.stdout.write(
         [
-            `gateway latency, UOR (GET), ${args.seconds} s per way and rate, constant arrival rate; ${version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; everything in one network namespace, stand-ins answering at once`,
+            `gateway latency, UOR (GET), ${args.seconds} s per way and rate, constant arrival rate; ${version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; everything in one network namespace, stand-ins answering at once; load average (1, 5, 15 min) ${loadBefore} before the runs, ${loadAfter} after`,
             "",
             benchTable(results),
         ].join("\n"),
