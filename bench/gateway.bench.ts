@@ -128,6 +128,21 @@ export function runProblem(way: Way, rate: number, s: LatencySummary): string | 
     return `${way} at ${rate} req/s: ${what} of ${s.requests} requests not answered 200${hint}`;
 }
 
+/** Shares of all CPUs' time between two readings of /proc/stat: busy (user, system, interrupts) and stolen by the hypervisor. */
+export function cpuShares(before: string, after: string): { busy: number; steal: number } {
+    const ticks = (stat: string) => {
+        const line = stat.split("\n").find((l) => l.startsWith("cpu "));
+        if (line === undefined) throw new Error("/proc/stat: no aggregate cpu line");
+        // user nice system idle iowait irq softirq steal (guest time is inside user)
+        const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+        return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+    };
+    const [a, b] = [ticks(before), ticks(after)];
+    const total = b.busy - a.busy + (b.idle - a.idle) + (b.steal - a.steal);
+    if (!(total > 0)) throw new Error("/proc/stat: no CPU time passed between the readings");
+    return { busy: (b.busy - a.busy) / total, steal: (b.steal - a.steal) / total };
+}
+
 export interface RateResult {
     readonly rate: number;
     readonly ways: Readonly<Record<Way, LatencySummary>>;
@@ -247,25 +262,25 @@ async function main(argv: string[]): Promise<void> {
         });
     }
     let results: RateResult[];
-    // The machine's load before and after the runs, to read the figures by (2 cores, shared).
-    const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
-    let loadBefore = "";
+    // How busy the machine was during the runs, and how much CPU the hypervisor took (a shared VM here).
+    const stat = () => fs.readFileSync("/proc/stat", "utf8");
+    let statBefore = "";
     try {
         const { gw, settings } = await STACK.start();
         // The nodes' part is done: free their CPU for the run (the gateway needs only the control plane).
         simDown();
-        loadBefore = load();
+        statBefore = stat();
         results = await measure(args, gw, settings, binary, dir, loadgen.signal);
     } finally {
         await cleanup();
     }
-    const loadAfter = load();
+    const cpu = cpuShares(statBefore, stat());
     const log = path.join(ROOT, ".cache/bench/gateway.jsonl");
     fs.mkdirSync(path.dirname(log), { recursive: true });
-    fs.appendFileSync(log, `${JSON.stringify({ at: new Date().toISOString(), seconds: args.seconds, loadBefore, loadAfter, results })}\n`);
+    fs.appendFileSync(log, `${JSON.stringify({ at: new Date().toISOString(), seconds: args.seconds, cpu, results })}\n`);
     process.stdout.write(
         [
-            `gateway latency, UOR (GET), ${args.seconds} s per way and rate, constant arrival rate; ${version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; everything in one network namespace, stand-ins answering at once; load average (1, 5, 15 min) ${loadBefore} before the runs, ${loadAfter} after`,
+            `gateway latency, UOR (GET), ${args.seconds} s per way and rate, constant arrival rate; ${version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; everything in one network namespace, stand-ins answering at once; during the runs the CPUs were ${(100 * cpu.busy).toFixed(0)} % busy and ${(100 * cpu.steal).toFixed(0)} % stolen by the hypervisor`,
             "",
             benchTable(results),
         ].join("\n"),

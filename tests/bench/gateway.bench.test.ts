@@ -1,4 +1,4 @@
-import { benchPlan, benchTable, LatencySummary, parseBenchArgs, RateResult, runProblem, summarise, WAYS } from "../../bench/gateway.bench";
+import { benchPlan, benchTable, cpuShares, LatencySummary, parseBenchArgs, RateResult, runProblem, summarise, WAYS } from "../../bench/gateway.bench";
 import { RequestRow } from "../../harness/loadgen";
 import { buildPlan } from "../../loadtest/plan";
 import { loadLoadTable } from "../../loadtest/profiles";
@@ -73,5 +73,18 @@ describe("benchTable", () => {
         expect(lines[3]).toBe("| 15 | gateway | 900 | 15.0 | 0 | 4.25 | 5.00 | 9.00 |");
         expect(lines[5]).toBe("| 15 | **added by the gateway** (gateway − direct) | | | | **+3.75** | **+4.30** | **+7.80** |");
         expect(lines[6]).toBe("| 15 | added, connections kept alive | | | | +1.00 | +1.30 | −0.30 |");
+    });
+});
+
+describe("cpuShares", () => {
+    const stat = (user: number, idle: number, steal: number) => `cpu  ${user} 0 ${user / 2} ${idle} 0 0 0 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n`;
+
+    it("gives the busy and stolen shares of the time between two readings", () => {
+        expect(cpuShares(stat(100, 1000, 50), stat(160, 1100, 80))).toEqual({ busy: 90 / 220, steal: 30 / 220 });
+    });
+
+    it("refuses readings without the aggregate line or with no time between them", () => {
+        expect(() => cpuShares("cpu0 1 2 3\n", stat(1, 1, 1))).toThrow("/proc/stat: no aggregate cpu line");
+        expect(() => cpuShares(stat(1, 1, 1), stat(1, 1, 1))).toThrow("/proc/stat: no CPU time passed between the readings");
     });
 });
