@@ -3,9 +3,10 @@
  * text out. Tests compare their output; the step scripts only install it.
  */
 import * as YAML from "yaml";
-import { k3sCidrs, ResolvedNode, StackSettings } from "../config";
+import { ResolvedNode, StackSettings } from "../config/schema";
+import { k3sCidrs } from "../config/validate";
 import { parseCidr, netmask } from "../lib/net";
-import { K3sSettings, MirrorUpstream } from "../schema/stack";
+import { K3sSettings, MirrorUpstream } from "../config/schema";
 
 const HEADER = "# Managed by Pulumi (picluster). Local edits are overwritten.";
 

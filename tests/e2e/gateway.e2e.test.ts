@@ -11,12 +11,11 @@
  */
 import * as path from "path";
 import * as tls from "tls";
-import { parseStackConfig } from "../../config";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
 import { EngineResult, EngineStack, pulumi, ROOT } from "../../harness/engine";
 import { CookieJar, Gateway, GATEWAY_NET, Response } from "../../harness/gateway";
 import { freshStackOnBareNodes, simConfig, simDown } from "../../harness/sim";
-import { testConfig } from "../helpers/program";
+import { testSettings } from "../helpers/program";
 
 const STACK: EngineStack = { name: "e2e-gateway", stateDir: path.join(ROOT, ".cache/e2e-gateway/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-gateway.yaml");
@@ -24,10 +23,7 @@ const SECRETS = { "picluster:oauthClientSecret": "e2e-oauth-client-secret-5b7e" 
 const CLUSTER = new LocalCluster(path.join(ROOT, ".cache/e2e-gateway/cluster"));
 const onSim = () => ({ ...simConfig(), "picluster:cluster": { kubeconfig: { source: "file", path: CLUSTER.kubeconfig } } });
 
-const settings = (() => {
-    const { values, secretKeys } = testConfig("dev");
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-})();
+const settings = testSettings("dev");
 const { domains, namespace: NS } = settings.platform;
 const ALLOWED = settings.auth.allowedEmails[0];
 const FRONTEND_ORIGIN = `https://${domains.frontend}`;
