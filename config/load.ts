@@ -1,7 +1,9 @@
 /**
  * The Pulumi config reader: the current stack's keys, JSON-decoded, with which
- * of them are secret, checked by validate.ts; the secrets then come only through
- * `requireSecret`, as secret Outputs.
+ * of them are secret, checked by validate.ts. A secret key is looked at there only
+ * to check it is set, and set as a secret (and that a Wi-Fi passphrase is
+ * well-formed); the settings keep no secret. The program gets the secrets only
+ * through `requireSecret`, as secret Outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, NAMESPACE, SECRET_KEYS, StackConfig } from "./schema";
