@@ -202,6 +202,12 @@ export const k3sSchema = z.strictObject({
     serverArgs: z.array(serverArg).max(LIMITS.serverArgs).default([]),
 });
 
+/** K3s's own address ranges: its defaults, or the ones `k3s.serverArgs` sets. */
+export function k3sCidrs(serverArgs: readonly string[]): { cluster: string; service: string } {
+    const flag = (name: string) => serverArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    return { cluster: flag("--cluster-cidr") ?? "10.42.0.0/16", service: flag("--service-cidr") ?? "10.43.0.0/16" };
+}
+
 export const mirrorSchema = z.strictObject({
     upstreams: z
         .array(

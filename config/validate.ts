@@ -15,7 +15,7 @@ import { internetK3sNodes } from "../lib/inventory";
 import { ipInRange, ipToInt, parseCidr, cidrContains, cidrsOverlap } from "../lib/net";
 import { loadCatalog } from "../experiments/catalog";
 import * as s from "./schema";
-import { CONFIG_SCHEMAS, Experiment, NAMESPACE, ResolvedNode, SECRET_KEYS, StackSettings } from "./schema";
+import { CONFIG_SCHEMAS, Experiment, k3sCidrs, NAMESPACE, ResolvedNode, SECRET_KEYS, StackSettings } from "./schema";
 
 export class ConfigError extends Error {
     constructor(public readonly problems: readonly string[]) {
@@ -215,12 +215,6 @@ export function validateInventory(nodes: readonly s.NodeSpec[], network: s.Netwo
     if (count("server") !== 1) {
         problems.push(problem(k, "exactly one node with role \"server\" (the K3s control node)", `${count("server")} server nodes`));
     }
-}
-
-/** K3s's own address ranges: its defaults, or the ones `k3s.serverArgs` sets. */
-export function k3sCidrs(serverArgs: readonly string[]): { cluster: string; service: string } {
-    const flag = (name: string) => serverArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
-    return { cluster: flag("--cluster-cidr") ?? "10.42.0.0/16", service: flag("--service-cidr") ?? "10.43.0.0/16" };
 }
 
 /** The LAN must be a sensible size and must not overlap K3s's pod or service addresses. */

@@ -3,10 +3,8 @@
  * text out. Tests compare their output; the step scripts only install it.
  */
 import * as YAML from "yaml";
-import { ResolvedNode, StackSettings } from "../config/schema";
-import { k3sCidrs } from "../config/validate";
+import { k3sCidrs, K3sSettings, MirrorUpstream, ResolvedNode, StackSettings } from "../config/schema";
 import { parseCidr, netmask } from "../lib/net";
-import { K3sSettings, MirrorUpstream } from "../config/schema";
 
 const HEADER = "# Managed by Pulumi (picluster). Local edits are overwritten.";
 
