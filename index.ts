@@ -5,7 +5,7 @@
  * Exported as a function (Pulumi runs it and uses its result as the stack
  * outputs) so that tests can run the same program once per stack and experiment.
  */
-import { loadStackConfig } from "./config";
+import { loadStackConfig } from "./config/load";
 import * as pulumi from "@pulumi/pulumi";
 import { HOST_KEYS_ONLY_ENV, HostKeys } from "./provisioning/hostKeys";
 import { IngressNode } from "./provisioning/ingressNode";
@@ -51,7 +51,8 @@ export = async () => {
         ? new Platform(
               "platform",
               {
-                  config,
+                  settings: config,
+                  secrets: config.secrets,
                   kubeconfig: resolveKubeconfig(config.cluster, server.kubeconfig),
                   clusterIdentifier: `picluster-${config.server.name}`,
               },

@@ -31,7 +31,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { StackSettings } from "../config";
+import { StackSettings } from "../config/schema";
 import { Gateway, GATEWAY_APPS, GATEWAY_NET, CookieJar, inGatewayNetns, signIn } from "../harness/gateway";
 import { GatewayStack } from "../harness/gatewayStack";
 import { loadgenBinary, quantile, readLoadOutputs, RequestRow } from "../harness/loadgen";

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { AuthSettings, PlatformSettings } from "../schema/stack";
+import { AuthSettings, PlatformSettings } from "../config/schema";
 import { onlyOnNodes } from "./placement";
 import { ScalableWorkload } from "./workload";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 export const OAUTH2_PROXY_PORT = 4180;
 
@@ -75,6 +76,8 @@ export function oauth2ProxyEnv(settings: AuthSettings, domains: PlatformSettings
     };
 }
 
+export const AUTH_TYPE = componentType("components", "Auth");
+
 /** OAuth2 Proxy with Google or any OpenID Connect provider, and an email allow-list. */
 export class Auth extends pulumi.ComponentResource {
     /** In-cluster URL of OAuth2 Proxy. */
@@ -83,7 +86,7 @@ export class Auth extends pulumi.ComponentResource {
     public readonly port = OAUTH2_PROXY_PORT;
 
     constructor(name: string, args: AuthArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Auth", name, {}, opts);
+        super(AUTH_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Auth")]));
         // 32 bytes: OAuth2 Proxy accepts 16, 24 or 32-byte cookie secrets (AES).
         const cookieSecret = new random.RandomPassword(`${name}-cookie-secret`, { length: 32, special: false }, { parent: this });
         const emails = new k8s.core.v1.ConfigMap(

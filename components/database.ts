@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { DatabaseSettings, PlatformSettings } from "../schema/stack";
+import { DatabaseSettings, PlatformSettings } from "../config/schema";
 import { POSTGRES_UID } from "../lib/postgres";
 import { ScalableWorkload } from "./workload";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 export const POSTGRES_PORT = 5432;
 export const PGBOUNCER_PORT = 5432;
@@ -38,6 +39,8 @@ export function pinnedVolumeSpec(settings: DatabaseSettings, storageClass: pulum
 /** What keeps the data: these survive experiment swaps, renames and `pulumi destroy`. */
 const DATA_BEARING: pulumi.CustomResourceOptions = { protect: true, retainOnDelete: true };
 
+export const DATABASE_TYPE = componentType("components", "Database");
+
 /**
  * Postgres 16 as a one-replica StatefulSet on a pinned local volume, behind
  * PgBouncer. Only PgBouncer may reach Postgres, and only `clientApp` may reach
@@ -53,7 +56,7 @@ export class Database extends pulumi.ComponentResource {
     public readonly password: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Database", name, {}, opts);
+        super(DATABASE_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Database")]));
         const { settings, namespace } = args;
         this.user = settings.user;
         this.name = settings.name;

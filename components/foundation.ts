@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 /** PriorityClasses: database, gateway and auth above the platform's workloads. */
 export const PRIORITY_CLASSES = {
@@ -19,6 +20,8 @@ export interface FoundationArgs {
     readonly namespace: string;
 }
 
+export const FOUNDATION_TYPE = componentType("components", "Foundation");
+
 /** Cluster-wide basics the platform's components build on. */
 export class Foundation extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
@@ -26,7 +29,7 @@ export class Foundation extends pulumi.ComponentResource {
     public readonly storageClass: pulumi.Output<string>;
 
     constructor(name: string, args: FoundationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Foundation", name, {}, opts);
+        super(FOUNDATION_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Foundation")]));
         // Kept on destroy and on a rename: deleting it would delete the database's
         // StatefulSet and claim inside it, which are kept themselves (database.ts).
         const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true });

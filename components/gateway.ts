@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { PlatformSettings } from "../schema/stack";
+import { PlatformSettings } from "../config/schema";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 export const TRAEFIK_API_VERSION = "traefik.io/v1alpha1";
 
@@ -85,12 +86,14 @@ export function middlewareSpecs(args: Pick<GatewayArgs, "namespace" | "domains" 
     };
 }
 
+export const GATEWAY_TYPE = componentType("components", "Gateway");
+
 /** Traefik Middlewares and the three Ingresses with their chains. */
 export class Gateway extends pulumi.ComponentResource {
     public readonly hosts: readonly string[];
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Gateway", name, {}, opts);
+        super(GATEWAY_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Gateway")]));
         const ns = args.namespace;
         const specs = pulumi.output(args.auth.service).apply((svc) => middlewareSpecs(args, svc));
         const middlewares = MIDDLEWARES.map(

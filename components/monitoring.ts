@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { MonitoringSettings } from "../schema/stack";
+import { MonitoringSettings } from "../config/schema";
 import { onlyOnNodes } from "./placement";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 export const K8S_MONITORING_REPO = "https://grafana.github.io/helm-charts";
 
@@ -80,10 +81,12 @@ export interface MonitoringArgs {
 /** Namespace of the monitoring agents (the chart's release). */
 export const MONITORING_NAMESPACE = "monitoring";
 
+export const MONITORING_TYPE = componentType("components", "Monitoring");
+
 /** Grafana's k8s-monitoring chart (Alloy, kube-state-metrics, node-exporter) shipping to Grafana Cloud. */
 export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Monitoring", name, {}, opts);
+        super(MONITORING_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Monitoring")]));
         // Helm keeps release values in a Secret; in Pulumi state they stay secret too.
         const values = pulumi.secret(pulumi.output(args.token).apply((token) => monitoringValues(args.settings, token, args.internetNodes)));
         new k8s.helm.v3.Release(

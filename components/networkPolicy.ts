@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 /** Where allowed traffic comes from: a platform app, or pods in another namespace. */
 export type Source = { readonly app: string } | { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> };
@@ -54,10 +55,12 @@ export interface NetworkPoliciesArgs {
     readonly allows: readonly Allow[];
 }
 
+export const NETWORK_POLICIES_TYPE = componentType("components", "NetworkPolicies");
+
 /** Default-deny ingress for the platform namespace, plus the allowed paths. */
 export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:NetworkPolicies", name, {}, opts);
+        super(NETWORK_POLICIES_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("NetworkPolicies")]));
         const labels = { "app.kubernetes.io/part-of": "picluster" };
         new k8s.networking.v1.NetworkPolicy(
             `${name}-default-deny`,

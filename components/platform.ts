@@ -2,8 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { StackConfig } from "../config";
-import { ClusterSettings } from "../schema/stack";
+import { ClusterSettings, PlatformConfig, PlatformSecrets, StackSettings } from "../config/schema";
 import { Auth, OAUTH2_PROXY_PORT } from "./auth";
 import { Database } from "./database";
 import { Foundation } from "./foundation";
@@ -13,6 +12,7 @@ import { internetK3sNodes } from "../lib/inventory";
 import { NetworkPolicies, platformAllows } from "./networkPolicy";
 import { Tunnel } from "./tunnel";
 import { ScalableWorkload } from "./workload";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 export const DJANGO_PORT = 8000;
 export const FRONTEND_PORT = 80;
@@ -41,7 +41,7 @@ export function resolveKubeconfig(
 }
 
 /** Django's settings (no secrets). */
-export function djangoEnv(config: Pick<StackConfig, "platform">, dbHost: string, dbName: string, idaesUrl: string): Record<string, string> {
+export function djangoEnv(config: Pick<StackSettings, "platform">, dbHost: string, dbName: string, idaesUrl: string): Record<string, string> {
     return {
         POSTGRES_HOST: dbHost,
         POSTGRES_PORT: "5432",
@@ -53,12 +53,16 @@ export function djangoEnv(config: Pick<StackConfig, "platform">, dbHost: string,
 }
 
 export interface PlatformArgs {
-    readonly config: StackConfig;
+    /** Its slice of the validated stack settings, with the selected experiment applied to `scaling`. */
+    readonly settings: PlatformConfig;
+    readonly secrets: PlatformSecrets;
     /** Admin kubeconfig of the cluster (secret). */
     readonly kubeconfig: pulumi.Input<string>;
     /** Stable identity of the cluster: kubeconfig edits must not replace everything. */
     readonly clusterIdentifier: string;
 }
+
+export const PLATFORM_TYPE = componentType("components", "Platform");
 
 /**
  * The Ahuora platform on the cluster: foundation, database, the three scalable
@@ -70,9 +74,9 @@ export class Platform extends pulumi.ComponentResource {
     public readonly tunnelId?: pulumi.Output<string>;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Platform", name, {}, opts);
-        const { config } = args;
-        const { platform } = config;
+        super(PLATFORM_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Platform")]));
+        const { settings, secrets } = args;
+        const { platform } = settings;
         const provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterIdentifier, enableServerSideApply: true },
@@ -84,14 +88,14 @@ export class Platform extends pulumi.ComponentResource {
         const foundation = new Foundation(`${name}-foundation`, { namespace: platform.namespace }, child);
         const ns = foundation.namespace;
         const pc = foundation.priorityClass;
-        const internetNodes = internetK3sNodes(config.nodes);
+        const internetNodes = internetK3sNodes(settings.nodes);
         this.namespace = ns;
 
         const db = new Database(
             `${name}-database`,
             {
                 namespace: ns,
-                settings: config.database,
+                settings: settings.database,
                 images: platform.images,
                 storageClass: foundation.storageClass,
                 priorityClass: pc.database,
@@ -101,7 +105,7 @@ export class Platform extends pulumi.ComponentResource {
         );
         const idaes = new ScalableWorkload(
             `${name}-idaes`,
-            { appName: "idaes-worker", namespace: ns, image: platform.images.idaes, port: IDAES_PORT, scaling: config.scaling.idaes, priorityClassName: pc.workload },
+            { appName: "idaes-worker", namespace: ns, image: platform.images.idaes, port: IDAES_PORT, scaling: settings.scaling.idaes, priorityClassName: pc.workload },
             child,
         );
         const django = new ScalableWorkload(
@@ -111,26 +115,26 @@ export class Platform extends pulumi.ComponentResource {
                 namespace: ns,
                 image: platform.images.django,
                 port: DJANGO_PORT,
-                env: djangoEnv(config, "pgbouncer", config.database.name, `http://idaes-worker.${platform.namespace}.svc.cluster.local:${IDAES_PORT}`),
+                env: djangoEnv(settings, "pgbouncer", settings.database.name, `http://idaes-worker.${platform.namespace}.svc.cluster.local:${IDAES_PORT}`),
                 secretEnv: { POSTGRES_USER: db.user, POSTGRES_PASSWORD: db.password },
-                scaling: config.scaling.django,
+                scaling: settings.scaling.django,
                 priorityClassName: pc.workload,
             },
             { ...child, dependsOn: [db, idaes] },
         );
         const frontend = new ScalableWorkload(
             `${name}-frontend`,
-            { appName: "frontend", namespace: ns, image: platform.images.frontend, port: FRONTEND_PORT, scaling: config.scaling.frontend, probe: { httpPath: "/" }, priorityClassName: pc.workload },
+            { appName: "frontend", namespace: ns, image: platform.images.frontend, port: FRONTEND_PORT, scaling: settings.scaling.frontend, probe: { httpPath: "/" }, priorityClassName: pc.workload },
             child,
         );
         const auth = new Auth(
             `${name}-auth`,
             {
                 namespace: ns,
-                settings: config.auth,
+                settings: settings.auth,
                 domains: platform.domains,
                 image: platform.images.oauth2Proxy,
-                clientSecret: config.secrets.oauthClientSecret,
+                clientSecret: secrets.oauthClientSecret,
                 priorityClass: pc.auth,
                 internetNodes,
             },
@@ -156,20 +160,21 @@ export class Platform extends pulumi.ComponentResource {
                 namespace: ns,
                 allows: platformAllows(
                     { frontend: FRONTEND_PORT, api: DJANGO_PORT, auth: OAUTH2_PROXY_PORT, idaes: IDAES_PORT },
-                    config.monitoring.enabled ? MONITORING_NAMESPACE : undefined,
+                    settings.monitoring.enabled ? MONITORING_NAMESPACE : undefined,
                 ),
             },
             { ...child, dependsOn: [foundation] },
         );
 
-        if (config.monitoring.enabled) {
-            new Monitoring(`${name}-monitoring`, { settings: config.monitoring, token: config.secrets.grafanaCloudToken!, internetNodes }, child);
+        if (settings.monitoring.enabled) {
+            if (secrets.grafanaCloudToken === undefined) throw new Error("monitoring.enabled is true: expected the picluster:grafanaCloudToken secret, got none");
+            new Monitoring(`${name}-monitoring`, { settings: settings.monitoring, token: secrets.grafanaCloudToken, internetNodes }, child);
         }
-        if (config.tunnel.enabled) {
+        if (settings.tunnel.enabled) {
             const tunnel = new Tunnel(
                 `${name}-tunnel`,
                 {
-                    settings: config.tunnel,
+                    settings: settings.tunnel,
                     domains: platform.domains,
                     namespace: ns,
                     image: platform.images.cloudflared,

@@ -3,7 +3,7 @@
  * its containers request, and what HPA (if any) owns it.
  */
 import * as k8s from "@pulumi/kubernetes";
-import { HpaPolicy, Resources, ScalingPolicy } from "../schema/stack";
+import { HpaPolicy, Resources, ScalingPolicy } from "../config/schema";
 
 type HpaSpec = k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec;
 type HpaRules = k8s.types.input.autoscaling.v2.HPAScalingRules;

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
-import { PlatformSettings, TunnelSettings } from "../schema/stack";
+import { PlatformSettings, TunnelSettings } from "../config/schema";
 import { onlyOnNodes } from "./placement";
 import { ScalableWorkload } from "./workload";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 type EnabledTunnel = Extract<TunnelSettings, { enabled: true }>;
 
@@ -44,12 +45,14 @@ export interface TunnelArgs {
     readonly priorityClass: pulumi.Input<string>;
 }
 
+export const TUNNEL_TYPE = componentType("components", "Tunnel");
+
 /** A Cloudflare Tunnel, its routes and DNS, and cloudflared on a node with the internet. */
 export class Tunnel extends pulumi.ComponentResource {
     public readonly tunnelId: pulumi.Output<string>;
 
     constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:Tunnel", name, {}, opts);
+        super(TUNNEL_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("Tunnel")]));
         const { accountId, zoneId } = args.settings;
         const hosts = [args.domains.frontend, args.domains.api, args.domains.auth];
 

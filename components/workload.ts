@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ScalingPolicy } from "../schema/stack";
+import { ScalingPolicy } from "../config/schema";
 import { containerResources, deploymentReplicas, hpaSpec } from "./scaling";
+import { componentType, formerPlatformType, withFormerTypes } from "../lib/typeTokens";
 
 type Probe = k8s.types.input.core.v1.Probe;
 
@@ -51,6 +52,8 @@ export function probesFor(port: number, probe: ScalableWorkloadArgs["probe"]): {
     };
 }
 
+export const SCALABLE_WORKLOAD_TYPE = componentType("components", "ScalableWorkload");
+
 /**
  * One scalable workload: Deployment, ClusterIP Service, env from a ConfigMap
  * and a Secret, a PodDisruptionBudget, and an HPA when the policy asks for one.
@@ -67,7 +70,7 @@ export class ScalableWorkload extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: ScalableWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:platform:ScalableWorkload", name, {}, opts);
+        super(SCALABLE_WORKLOAD_TYPE, name, {}, withFormerTypes(opts, [formerPlatformType("ScalableWorkload")]));
         const labels = { app: args.appName, "app.kubernetes.io/part-of": "ahuora", "app.kubernetes.io/managed-by": "pulumi" };
         const selector = { app: args.appName };
         const meta = { name: args.appName, namespace: args.namespace, labels };

@@ -1,31 +1,15 @@
 /**
  * The experiments catalog: named scaling variants stored as data in
- * `catalog.yaml`, validated with the same schema as the stack's own scaling.
+ * `catalog.yaml`, each validated with config/schema.ts's `experimentSchema`,
+ * whose policies are the stack's own scaling schema.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { z } from "zod";
-import { scalingPolicySchema } from "../schema/stack";
+import { Experiment, experimentSchema } from "../config/schema";
 
 export const CATALOG_PATH = path.join(__dirname, "catalog.yaml");
-
-export const PROFILES = ["average", "stress", "soak", "spike", "breakpoint"] as const;
-
-export const experimentSchema = z.strictObject({
-    description: z.string().min(1),
-    /** The endpoint the variant is measured on: UOR, FS, or either. */
-    endpoint: z.enum(["uor", "fs", "any"]),
-    profiles: z.array(z.enum(PROFILES)).min(1),
-    /** Scaling policy per workload; unnamed workloads keep the stack's policy. */
-    workloads: z.strictObject({
-        django: scalingPolicySchema.optional(),
-        frontend: scalingPolicySchema.optional(),
-        idaes: scalingPolicySchema.optional(),
-    }),
-});
-
-export type Experiment = z.infer<typeof experimentSchema>;
 
 const catalogSchema = z.strictObject({
     templates: z.record(z.string(), z.unknown()).optional(),

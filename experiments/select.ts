@@ -3,7 +3,7 @@
  * in `Pulumi.<stack>.yaml`, keeping every comment and other key as it is.
  */
 import * as YAML from "yaml";
-import { Experiment } from "./catalog";
+import { DEFAULT_EXPERIMENT, Experiment } from "../config/schema";
 
 export const EXPERIMENT_KEY = "picluster:experiment";
 
@@ -31,7 +31,7 @@ export function withExperiment(stackFileText: string, name: string, catalog: Rea
 export function selectedExperiment(stackFileText: string): string {
     const doc = YAML.parseDocument(stackFileText);
     const value = doc.getIn(["config", EXPERIMENT_KEY]);
-    return typeof value === "string" ? value : "baseline";
+    return typeof value === "string" ? value : DEFAULT_EXPERIMENT;
 }
 
 /** One line per experiment, for `--list`. */

@@ -17,7 +17,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, NAMESPACE, parseStackConfig, RawStackConfig, ResolvedNode, SECRET_KEYS, StackSettings } from "../config";
+import { NAMESPACE, ResolvedNode, SECRET_KEYS, StackSettings } from "../config/schema";
+import { ConfigError, decodeConfigValue, parseStackConfig, RawStackConfig } from "../config/validate";
 import { Ed25519KeyPair, parsePublicKey, publicLineOfPrivateKey } from "../lib/sshKeys";
 import { FirstBootFiles, firstBootProblems, renderFirstBoot, wantsWifi, withCgroupFlags } from "../provisioning/firstBoot";
 import { HOST_KEYS_ONLY_ENV, hostKeyFromSeed, hostKeyUrns } from "../provisioning/hostKeys";
@@ -73,24 +74,10 @@ export function rawConfigFromCli(json: string): RawStackConfig {
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     for (const [key, entry] of Object.entries(doc)) {
-        values[key] = entry.objectValue ?? decodeScalar(entry.value);
+        values[key] = entry.objectValue ?? (entry.value === undefined ? undefined : decodeConfigValue(entry.value));
         if (entry.secret) secretKeys.add(key);
     }
     return { values, secretKeys };
-}
-
-/** The CLI gives structured values as JSON text in `value` too; booleans stay booleans. */
-function decodeScalar(value: string | undefined): unknown {
-    if (value === undefined) return undefined;
-    const t = value.trim();
-    if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false") {
-        try {
-            return JSON.parse(t);
-        } catch {
-            return value;
-        }
-    }
-    return value;
 }
 
 /**

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { k3sSchema, nodeSchema } from "../schema/stack";
+import { k3sSchema, nodeSchema } from "../config/schema";
 import { ROOT } from "./engine";
 
 /** Where `npm run cluster:up` keeps the dev cluster; its kubeconfig is what the dev stack's `cluster.kubeconfig` names. */

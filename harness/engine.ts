@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawn } from "child_process";
 import * as YAML from "yaml";
+import { readStackFile } from "../config/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -114,12 +115,6 @@ export async function pulumiOk(s: EngineStack, args: readonly string[], opts: { 
         throw new Error(`pulumi ${args[0]} -s ${s.name} failed (exit ${r.code}):\n${tail}`);
     }
     return r;
-}
-
-/** A tracked stack file's content: its `config` map and its committed salt, if any. */
-export function readStackFile(stack: string): { config: Record<string, unknown>; encryptionsalt?: string } {
-    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown>; encryptionsalt?: string };
-    return { config: { ...(doc.config ?? {}) }, ...(doc.encryptionsalt ? { encryptionsalt: doc.encryptionsalt } : {}) };
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, StackSettings } from "../config";
+import { StackSettings } from "../config/schema";
+import { parseStackConfig } from "../config/validate";
 import { rawConfigFromCli } from "./bootstrap";
 import { DEV_CLUSTER, LocalCluster } from "./cluster";
 import { EngineStack, pulumi, pulumiOk, ROOT } from "./engine";

@@ -3,7 +3,7 @@
  * pkg/controller/podautoscaler, autoscaling/v2 semantics), as pure functions that
  * the end-to-end suite and the benchmark hold an observed replica timeline against.
  */
-import type { HpaPolicy } from "../schema/stack";
+import type { HpaPolicy } from "../config/schema";
 
 /** The controller's default tolerance: no scaling while |usage/target - 1| <= 0.1. */
 export const HPA_TOLERANCE = 0.1;

@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { EngineResult, EngineStack, ensureStack, previewSteps, PreviewStep, pulumi, readStackFile, ROOT, secretNeedles, setSecrets, writeStackConfig } from "./engine";
+import { EngineResult, EngineStack, ensureStack, previewSteps, PreviewStep, pulumi, ROOT, secretNeedles, setSecrets, writeStackConfig } from "./engine";
+import { readStackFile } from "../config/stackFile";
 
 const STATE = path.join(ROOT, ".cache/preview/state");
 

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
-import { EngineStack, ensureStack, ROOT, readStackFile, setSecrets, writeStackConfig } from "./engine";
+import { EngineStack, ensureStack, ROOT, setSecrets, writeStackConfig } from "./engine";
+import { readStackFile } from "../config/stackFile";
 import { FirstBoot, firstBootFor, writeFirstBoot } from "./bootstrap";
 
 export const SIM_DIR = path.join(ROOT, ".cache/sim");

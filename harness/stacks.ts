@@ -3,7 +3,8 @@
  * lives. All on local file backends in git-ignored folders.
  */
 import * as path from "path";
-import { EngineStack, readStackFile, ROOT } from "./engine";
+import { EngineStack, ROOT } from "./engine";
+import { readStackFile } from "../config/stackFile";
 
 /**
  * The dev stack, as `npm run dev` and `npm run pulumi` run it. Its passphrase is

@@ -1,4 +1,4 @@
-import type { NodeSpec } from "../schema/stack";
+import type { NodeSpec } from "../config/schema";
 
 /** The K3s nodes (server and agents; the ingress runs no K3s) that reach the internet, in inventory order. */
 export function internetK3sNodes(nodes: readonly Pick<NodeSpec, "name" | "role" | "internet">[]): string[] {

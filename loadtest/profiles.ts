@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { z } from "zod";
-import { PROFILES } from "../experiments/catalog";
+import { PROFILES } from "../config/schema";
 
 export const PROFILES_PATH = path.join(__dirname, "profiles.yaml");
 export const ENDPOINTS = ["uor", "fs"] as const;

@@ -1,13 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { StackSettings, ResolvedNode } from "../config";
+import { K3sNodeSettings, ResolvedNode } from "../config/schema";
 import { ArtifactSums } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
 import { HostKeyMap } from "./hostKeys";
+import { componentType } from "../lib/typeTokens";
 
 export interface AgentNodeArgs {
-    readonly settings: StackSettings;
+    /** Its slice of the validated stack settings. */
+    readonly settings: K3sNodeSettings;
     readonly node: ResolvedNode;
     readonly privateKey: pulumi.Input<string>;
     /** The pinned host keys of every node (HostKeys). */
@@ -37,7 +39,7 @@ export class AgentNode extends pulumi.ComponentResource {
     public readonly ready: command.remote.Command;
 
     constructor(name: string, args: AgentNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:provisioning:AgentNode", name, {}, opts);
+        super(componentType("provisioning", "AgentNode"), name, {}, opts);
         const { settings, node } = args;
         const user = settings.ssh.user;
         const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), user, this);

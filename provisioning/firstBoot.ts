@@ -15,7 +15,7 @@
 import * as path from "path";
 import { createHash } from "crypto";
 import * as YAML from "yaml";
-import { ResolvedNode, StackSettings } from "../config";
+import { ResolvedNode, StackSettings } from "../config/schema";
 import { Ed25519KeyPair, fingerprint } from "../lib/sshKeys";
 import { shellQuote } from "../lib/shell";
 

@@ -1,8 +1,9 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ResolvedNode } from "../config";
+import { ResolvedNode } from "../config/schema";
 import { ed25519KeyPair } from "../lib/sshKeys";
+import { componentType } from "../lib/typeTokens";
 
 /**
  * Set to "1" by `npm run bootstrap` (harness/bootstrap.ts) for its `pulumi up --target`
@@ -27,7 +28,7 @@ export function seedName(component: string, node: string): string {
 }
 
 /** The type of the seed resources, under their component (for their URNs). */
-export const HOST_KEYS_TYPE = "picluster:provisioning:HostKeys";
+export const HOST_KEYS_TYPE = componentType("provisioning", "HostKeys");
 export const SEED_TYPE = "random:index/randomPassword:RandomPassword";
 
 /**

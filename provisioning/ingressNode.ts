@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { StackSettings } from "../config";
+import { IngressNodeSettings, StackSettings } from "../config/schema";
 import {
     ARTIFACT_ROOT,
     ArtifactSums,
@@ -20,10 +20,11 @@ import {
 import { bootSteps } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
 import { HostKeyMap } from "./hostKeys";
+import { componentType } from "../lib/typeTokens";
 
 export interface IngressNodeArgs {
-    /** Validated stack settings. */
-    readonly settings: StackSettings;
+    /** Its slice of the validated stack settings. */
+    readonly settings: IngressNodeSettings;
     /** SSH private key (secret). */
     readonly privateKey: pulumi.Input<string>;
     /** The pinned host keys of every node (HostKeys). */
@@ -54,7 +55,7 @@ export class IngressNode extends pulumi.ComponentResource {
     public readonly artifactSums: pulumi.Output<ArtifactSums>;
 
     constructor(name: string, args: IngressNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:provisioning:IngressNode", name, {}, opts);
+        super(componentType("provisioning", "IngressNode"), name, {}, opts);
         const { settings } = args;
         const node = settings.ingress;
         const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), settings.ssh.user, this);

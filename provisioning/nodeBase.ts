@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ResolvedNode, StackSettings } from "../config";
+import { K3sNodeSettings, ResolvedNode, StackSettings } from "../config/schema";
 import { POSTGRES_UID } from "../lib/postgres";
 import {
     ArtifactSums,
@@ -21,10 +21,8 @@ import {
 } from "./render";
 import { NodeSteps } from "./steps";
 
-export type NodeSettings = Pick<StackSettings, "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "server" | "k3s" | "database">;
-
 /** Inputs of the prereqs step for a node. */
-export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
+export function prereqVars(node: ResolvedNode, settings: Pick<StackSettings, "network" | "prereqs">) {
     const prefix = settings.network.subnet.split("/")[1];
     return {
         NODE_NAME: node.name,
@@ -39,7 +37,7 @@ export function prereqVars(node: ResolvedNode, settings: NodeSettings) {
 }
 
 /** Inputs of the K3s install/upgrade step (the token goes separately, on standard input). */
-export function k3sStepVars(role: "server" | "agent", node: ResolvedNode, settings: StackSettings, artifactSums: pulumi.Input<ArtifactSums>) {
+export function k3sStepVars(role: "server" | "agent", node: ResolvedNode, settings: Pick<K3sNodeSettings, "k3s" | "ingress" | "network" | "server">, artifactSums: pulumi.Input<ArtifactSums>) {
     const sums = pulumi.output(artifactSums);
     return {
         K3S_ROLE: role,
@@ -56,7 +54,7 @@ export function k3sStepVars(role: "server" | "agent", node: ResolvedNode, settin
 export function bootSteps(
     steps: NodeSteps,
     node: ResolvedNode,
-    settings: NodeSettings,
+    settings: Pick<StackSettings, "network" | "prereqs">,
     /**
      * Steps that come first: for every node but the ingress, the ingress's last step.
      * The ingress serves the node's address, time, images and K3s, and is its jump
@@ -76,7 +74,7 @@ export function bootSteps(
 }
 
 /** NTP client, registries.yaml and (for airgapped nodes) nftables. Returns the last step. */
-export function k3sNodeBaseSteps(steps: NodeSteps, node: ResolvedNode, settings: NodeSettings, after: pulumi.Resource): command.remote.Command {
+export function k3sNodeBaseSteps(steps: NodeSteps, node: ResolvedNode, settings: Pick<K3sNodeSettings, "ingress" | "mirror" | "network" | "k3s">, after: pulumi.Resource): command.remote.Command {
     const ntp = steps.step("ntp", {
         script: "ntp-client",
         vars: { TIMESYNCD_CONF: renderTimesyncdConf(settings.ingress) },
@@ -102,7 +100,7 @@ export function k3sNodeBaseSteps(steps: NodeSteps, node: ResolvedNode, settings:
  * On the node that holds the database volume: its host directory. Returns
  * undefined on every other node. No delete command: the data outlives the cluster.
  */
-export function dataDirStep(steps: NodeSteps, node: ResolvedNode, settings: NodeSettings, after: pulumi.Resource): command.remote.Command | undefined {
+export function dataDirStep(steps: NodeSteps, node: ResolvedNode, settings: Pick<K3sNodeSettings, "database">, after: pulumi.Resource): command.remote.Command | undefined {
     if (settings.database.node !== node.name) return undefined;
     return steps.step("data-dir", {
         script: "data-dir",

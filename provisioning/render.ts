@@ -3,9 +3,8 @@
  * text out. Tests compare their output; the step scripts only install it.
  */
 import * as YAML from "yaml";
-import { k3sCidrs, ResolvedNode, StackSettings } from "../config";
+import { k3sCidrs, K3sSettings, MirrorUpstream, ResolvedNode, StackSettings } from "../config/schema";
 import { parseCidr, netmask } from "../lib/net";
-import { K3sSettings, MirrorUpstream } from "../schema/stack";
 
 const HEADER = "# Managed by Pulumi (picluster). Local edits are overwritten.";
 

@@ -1,14 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { StackSettings } from "../config";
+import { K3sNodeSettings } from "../config/schema";
 import { apiUrl, ArtifactSums } from "./render";
 import { bootSteps, dataDirStep, k3sNodeBaseSteps, k3sStepVars } from "./nodeBase";
 import { connectionFor, NodeSteps } from "./steps";
 import { HostKeyMap } from "./hostKeys";
+import { componentType } from "../lib/typeTokens";
 
 export interface ServerNodeArgs {
-    readonly settings: StackSettings;
+    /** Its slice of the validated stack settings. */
+    readonly settings: K3sNodeSettings;
     readonly privateKey: pulumi.Input<string>;
     /** The pinned host keys of every node (HostKeys). */
     readonly hostKeys: HostKeyMap;
@@ -35,7 +37,7 @@ export class ServerNode extends pulumi.ComponentResource {
     public readonly dataDir?: command.remote.Command;
 
     constructor(name: string, args: ServerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:provisioning:ServerNode", name, {}, opts);
+        super(componentType("provisioning", "ServerNode"), name, {}, opts);
         const { settings } = args;
         const node = settings.server;
         const steps = new NodeSteps(name, connectionFor(node, settings, args.privateKey, args.hostKeys), settings.ssh.user, this);

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ResolvedNode, StackSettings } from "../config";
+import { ResolvedNode, StackSettings } from "../config/schema";
 import { renderScript, remoteCommand, ScriptVars } from "./script";
 import { HostKeyMap } from "./hostKeys";
 

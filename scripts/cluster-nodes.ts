@@ -3,11 +3,11 @@
  * (default: dev). scripts/cluster.sh pipes it to `kubectl apply`.
  */
 import { clusterInventory, kwokNodes } from "../harness/cluster";
-import { readStackFile } from "../harness/engine";
-import { exitWith } from "./cli";
+import { readStackFile } from "../config/stackFile";
+import { exitWith, stackArg } from "./cli";
 
 async function main(): Promise<number> {
-    const stack = process.argv[2] || "dev";
+    const stack = stackArg(process.argv[2] || undefined);
     const { nodes, arch } = clusterInventory(readStackFile(stack).config);
     process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items: kwokNodes(nodes, arch) }, null, 2) + "\n");
     return 0;

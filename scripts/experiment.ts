@@ -16,16 +16,15 @@ import { loadFlowsheet } from "../loadtest/runner/flowsheet";
 import { KubeClient } from "../loadtest/runner/kube";
 import { interfaceTowards, netemCommands, NetemCommands } from "../loadtest/runner/netem";
 import { describeRun, Interrupted, runExperiment } from "../loadtest/runner/run";
-import { clusterSchema, platformSchema } from "../schema/stack";
-import { readStackFile } from "../harness/engine";
+import { clusterSchema, platformSchema } from "../config/schema";
+import { PROJECT_ROOT, readStackFile, stackFilePath } from "../config/stackFile";
+import { exitWith, stackArg } from "./cli";
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = PROJECT_ROOT;
 
 /** The parts of a stack's config the runner needs, read from Pulumi.<stack>.yaml. */
 export function stackPlatform(stack: string): { apiDomain: string; namespace: string; kubeconfigFile?: string } {
-    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new UsageError(`--stack: expected a stack with a Pulumi.<stack>.yaml file, got ${JSON.stringify(stack)} (no ${path.basename(file)})`);
-    const { config } = readStackFile(stack);
+    const { config } = readStackFile(stackArg(stack));
     const platform = platformSchema.parse(config["picluster:platform"]);
     const cluster = clusterSchema.parse(config["picluster:cluster"] ?? {});
     const kubeconfigFile = cluster.kubeconfig.source === "file" ? path.resolve(ROOT, cluster.kubeconfig.path) : undefined;
@@ -64,7 +63,7 @@ function loadgenBinary(): { binary: string; version: string } {
 
 /** Select the experiment in the stack file, then `pulumi up` it. */
 async function deploy(stack: string, experiment: string): Promise<void> {
-    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    const file = stackFilePath(stack);
     fs.writeFileSync(file, withExperiment(fs.readFileSync(file, "utf8"), experiment, loadCatalog()));
     const pulumi = process.env.PULUMI ?? "pulumi";
     await new Promise<void>((resolve, reject) => {
@@ -124,12 +123,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => (process.exitCode = code),
-        (e: Error) => {
-            process.stderr.write(`${e.message}\n`);
-            process.exitCode = e instanceof Interrupted ? 130 : e instanceof UsageError ? 2 : 1;
-        },
-    );
-}
+if (require.main === module) exitWith(main(process.argv.slice(2)), [[Interrupted, 130]]);

@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PROFILES } from "../experiments/catalog";
+import { PROFILES } from "../config/schema";
 import { renderK6Script } from "../loadtest/k6";
 import { buildPlan } from "../loadtest/plan";
 import { ENDPOINTS, loadLoadTable } from "../loadtest/profiles";

@@ -7,47 +7,44 @@
  * HPA objects change.
  */
 import * as fs from "fs";
-import * as path from "path";
+import { stackFilePath } from "../config/stackFile";
 import { loadCatalog } from "../experiments/catalog";
 import { describeCatalog, selectedExperiment, withExperiment } from "../experiments/select";
+import { UsageError } from "../loadtest/runner/args";
+import { exitWith, stackArg } from "./cli";
 
 function main(argv: string[]): number {
-    let stack = "dev";
+    let stackOption: string | undefined;
     let list = false;
     const names: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        if (arg === "--stack" || arg === "-s") stack = argv[++i] ?? "";
+        if (arg === "--stack" || arg === "-s") stackOption = argv[++i] ?? "";
         else if (arg === "--list" || arg === "-l") list = true;
         else if (arg === "--help" || arg === "-h") {
             process.stdout.write("usage: npm run experiment:select -- <experiment> [--stack <stack>]\n       npm run experiment:select -- --list [--stack <stack>]\n");
             return 0;
         } else names.push(arg);
     }
-    const file = path.join(__dirname, "..", `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        process.stderr.write(`--stack: expected a stack with a Pulumi.<stack>.yaml file, got ${JSON.stringify(stack)} (no ${path.basename(file)})\n`);
-        return 2;
-    }
+    const stack = stackArg(stackOption);
+    const file = stackFilePath(stack);
     const text = fs.readFileSync(file, "utf8");
     const catalog = loadCatalog();
     if (list) {
         process.stdout.write(`${describeCatalog(catalog, selectedExperiment(text))}\n`);
         return 0;
     }
-    if (names.length !== 1) {
-        process.stderr.write(`expected exactly one experiment name, got ${names.length} (see --list)\n`);
-        return 2;
-    }
+    if (names.length !== 1) throw new UsageError(`expected exactly one experiment name, got ${names.length} (see --list)`);
+    const before = selectedExperiment(text);
+    let updated: string;
     try {
-        const before = selectedExperiment(text);
-        fs.writeFileSync(file, withExperiment(text, names[0], catalog));
-        process.stdout.write(`${stack}: experiment ${before} -> ${names[0]}\nApply it with: pulumi up -s ${stack}\n`);
-        return 0;
+        updated = withExperiment(text, names[0], catalog);
     } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n`);
-        return 2;
+        throw new UsageError((e as Error).message);
     }
+    fs.writeFileSync(file, updated);
+    process.stdout.write(`${stack}: experiment ${before} -> ${names[0]}\nApply it with: pulumi up -s ${stack}\n`);
+    return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+exitWith(() => main(process.argv.slice(2)));

@@ -1,4 +1,5 @@
-import { ConfigError, parseKnownHosts, parseStackConfig, RawStackConfig, StackSettings } from "../config";
+import { StackSettings } from "../config/schema";
+import { ConfigError, parseKnownHosts, parseStackConfig, RawStackConfig } from "../config/validate";
 import { TEST_SECRETS, testConfig } from "./helpers/program";
 
 type Values = Record<string, any>;

@@ -3,7 +3,7 @@
  * parsed and checked against the catalog and the profile table before
  * anything is touched.
  */
-import { Experiment, PROFILES } from "../../experiments/catalog";
+import { Experiment, PROFILES } from "../../config/schema";
 import { ENDPOINTS, Endpoint, LoadTable, ProfileName } from "../profiles";
 
 export const TARGETS = ["cluster", "local"] as const;

@@ -8,7 +8,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Experiment } from "../../experiments/catalog";
+import { Experiment } from "../../config/schema";
 import { renderK6Script } from "../k6";
 import { buildPlan, LoadPlan, plannedDurationS, plannedRequests } from "../plan";
 import { LoadTable } from "../profiles";

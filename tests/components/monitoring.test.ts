@@ -1,4 +1,4 @@
-import { monitoringValues } from "../../components/monitoring";
+import { MONITORING_TYPE, monitoringValues } from "../../components/monitoring";
 import { onlyOnNodes } from "../../components/placement";
 import { ProgramRun, runProgram, TEST_SECRETS, withPlatform } from "../helpers/program";
 
@@ -47,6 +47,7 @@ describe("Monitoring", () => {
 
     it("is off in the dev stack", () => {
         expect(dev.ofType("kubernetes:helm.sh/v3:Release")).toEqual([]);
-        expect(dev.ofType("picluster:platform:Monitoring")).toEqual([]);
+        expect(dev.ofType(MONITORING_TYPE)).toEqual([]);
+        expect(pi.ofType(MONITORING_TYPE).map((r) => r.name)).toEqual(["platform-monitoring"]);
     });
 });

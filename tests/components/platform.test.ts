@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { resolveKubeconfig } from "../../components/platform";
+import { Platform, PLATFORM_TYPE, resolveKubeconfig } from "../../components/platform";
+import { formerPlatformType } from "../../lib/typeTokens";
 import { isKubernetesObject, schemaErrors } from "../helpers/schema";
-import { isSecret, promiseOf, ProgramRun, runProgram, withPlatform } from "../helpers/program";
+import { isSecret, MOCK_SECRETS, promiseOf, ProgramRun, runComponents, runProgram, sliceOf, TEST_SECRETS, testSettings, withPlatform } from "../helpers/program";
 
 let pi: ProgramRun;
 let dev: ProgramRun;
@@ -64,5 +65,35 @@ describe("Platform", () => {
         const b = resolveKubeconfig({ kubeconfig: { source: "file", path: "/x/kubeconfig" } }, fromK3s, (f) => `file:${f}`);
         expect(await promiseOf(b)).toBe("file:/x/kubeconfig");
         expect(await isSecret(b)).toBe(true);
+    });
+
+    it("built alone from its slice of the settings and its two secrets, declares exactly what it does inside the program", async () => {
+        const settings = testSettings("pi-cluster");
+        const alone = await runComponents(() => {
+            new Platform("platform", {
+                settings: sliceOf(settings, ["nodes", "platform", "database", "auth", "monitoring", "tunnel", "scaling"]),
+                secrets: {
+                    oauthClientSecret: pulumi.secret(TEST_SECRETS["picluster:oauthClientSecret"]),
+                    grafanaCloudToken: pulumi.secret(TEST_SECRETS["picluster:grafanaCloudToken"]),
+                },
+                kubeconfig: pulumi.secret(MOCK_SECRETS.kubeconfig),
+                clusterIdentifier: "picluster-control",
+            });
+        }, "pi-cluster");
+        const declared = (run: ProgramRun) =>
+            Object.fromEntries(run.resources.filter((r) => r.name.startsWith("platform")).map((r) => [`${r.type}::${r.name}`, { inputs: r.inputs, secretInputs: r.secretInputs, parent: r.parent }]));
+        const inProgram = declared(pi);
+        expect(Object.keys(inProgram).length).toBeGreaterThan(60);
+        expect(declared(alone)).toEqual(inProgram);
+    });
+
+    it("its components carry their folder's type token, with their former one as an alias, so deployed stacks move without a replacement", () => {
+        expect(pi.byName("platform").type).toBe(PLATFORM_TYPE);
+        const components = pi.resources.filter((r) => r.type.startsWith("picluster:") && !r.type.startsWith("picluster:provisioning:"));
+        expect(components.length).toBeGreaterThan(8);
+        for (const r of components) {
+            const kind = r.type.split(":")[2];
+            expect({ name: r.name, type: r.type, aliases: r.opts.aliases?.map((a) => a.type) }).toEqual({ name: r.name, type: `picluster:components:${kind}`, aliases: [formerPlatformType(kind)] });
+        }
     });
 });

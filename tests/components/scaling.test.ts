@@ -1,5 +1,5 @@
 import { containerResources, deploymentReplicas, hpaSpec } from "../../components/scaling";
-import { HpaPolicy } from "../../schema/stack";
+import { HpaPolicy } from "../../config/schema";
 
 const hpa: HpaPolicy = {
     mode: "hpa",

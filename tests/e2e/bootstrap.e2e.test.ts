@@ -10,7 +10,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { EngineResult, EngineStack, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles } from "../../harness/engine";
+import { EngineResult, EngineStack, pulumi, pulumiOk, ROOT, secretNeedles } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
 import { FirstBoot, HOST_KEYS_COMPONENT, PROJECT, stateOutput } from "../../harness/bootstrap";
 import { hostKeyUrns } from "../../provisioning/hostKeys";
 import { freshStackOnBlankCards, SIM_BOOTFS, SIM_DIR, simDown } from "../../harness/sim";

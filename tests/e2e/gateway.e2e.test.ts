@@ -10,17 +10,13 @@
  * kept). Needs root (network namespaces, the simulated nodes).
  */
 import * as tls from "tls";
-import { parseStackConfig } from "../../config";
 import { CookieJar, Gateway, GATEWAY_NET, signIn as signInAt } from "../../harness/gateway";
 import { GatewayStack } from "../../harness/gatewayStack";
-import { testConfig } from "../helpers/program";
+import { testSettings } from "../helpers/program";
 
 const STACK = new GatewayStack("e2e-gateway", "picluster-e2e", { "picluster:oauthClientSecret": "e2e-oauth-client-secret-5b7e" });
 
-const settings = (() => {
-    const { values, secretKeys } = testConfig("dev");
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-})();
+const settings = testSettings("dev");
 const { domains } = settings.platform;
 const ALLOWED = settings.auth.allowedEmails[0];
 const FRONTEND_ORIGIN = `https://${domains.frontend}`;

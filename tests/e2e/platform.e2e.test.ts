@@ -11,7 +11,6 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig } from "../../config";
 import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
 import { engineEnv, EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
@@ -19,8 +18,8 @@ import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViol
 import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
 import { cpuMillicores, KubeClient } from "../../loadtest/runner/kube";
 import { applyUsage, USAGE_CPU_ANNOTATION } from "../../loadtest/runner/usage";
-import type { HpaPolicy } from "../../schema/stack";
-import { testConfig } from "../helpers/program";
+import { DEFAULT_EXPERIMENT, type HpaPolicy } from "../../config/schema";
+import { testSettings } from "../helpers/program";
 
 const STACK: EngineStack = { name: "e2e-platform", stateDir: path.join(ROOT, ".cache/e2e-platform/state"), passphrase: "picluster-e2e" };
 const STACK_FILE = path.join(ROOT, "Pulumi.e2e-platform.yaml");
@@ -50,9 +49,8 @@ const WORKLOADS = [["django", "django-api"], ["frontend", "frontend"], ["idaes",
  * applied), as the tests' config helper builds them: it needs no file the simulated
  * nodes write, so this works before they boot.
  */
-function settingsOf(experiment = "baseline") {
-    const { values, secretKeys } = testConfig("dev", { "picluster:experiment": experiment });
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
+function settingsOf(experiment = DEFAULT_EXPERIMENT) {
+    return testSettings("dev", { "picluster:experiment": experiment });
 }
 const scalingOf = (experiment: string) => settingsOf(experiment).scaling;
 const { platform, database } = settingsOf();
@@ -146,6 +144,32 @@ describe("the platform on the local control plane", () => {
         log("second-up", again);
         expect(ok(again)).toEqual({ code: 0, output: "" });
     }, 900_000);
+
+    it("a stack deployed under the former type tokens (picluster:platform:*) moves to picluster:components:* by alias: nothing replaced, the database volume the same", async () => {
+        const pvUid = () => JSON.parse(kubectl(["get", "pv", "-o", "json"])).items.map((pv: { metadata: { name: string; uid: string } }) => `${pv.metadata.name}=${pv.metadata.uid}`);
+        const volumesBefore = pvUid();
+        // What a stack deployed before the rename holds: the same state under the old tokens.
+        const exported = (await pulumiOk(STACK, ["stack", "export"])).stdout;
+        const former = exported.split("picluster:components:").join("picluster:platform:");
+        const moved = exported.split("picluster:components:").length - 1;
+        expect(moved).toBeGreaterThan(50);
+        const file = path.join(ROOT, ".cache/e2e-platform/state-former-types.json");
+        fs.writeFileSync(file, former, { mode: 0o600 });
+        await pulumiOk(STACK, ["stack", "import", "--file", file]);
+        fs.rmSync(file);
+
+        const preview = await pulumiOk(STACK, ["preview", "--json", "--diff"], { timeoutMs: 5 * 60_000 });
+        const changed = previewSteps(preview.stdout).filter((st) => st.op !== "same").map((st) => `${st.op} ${st.type} ${st.name}`);
+        expect(changed).toEqual([]);
+        const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
+        log("type-token-move", up);
+        expect(ok(up)).toEqual({ code: 0, output: "" });
+        const after = (await pulumiOk(STACK, ["stack", "export"])).stdout;
+        expect({ former: after.includes("picluster:platform:"), current: after.split("picluster:components:").length - 1 }).toEqual({ former: false, current: moved });
+        expect(pvUid()).toEqual(volumesBefore);
+        const again = await pulumi(STACK, ["up", "--yes", "--skip-preview", "--expect-no-changes"], { timeoutMs: 10 * 60_000 });
+        expect(ok(again)).toEqual({ code: 0, output: "" });
+    }, 1_800_000);
 });
 
 describe("swapping experiments", () => {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { parseStackConfig, StackSettings } from "../../config";
+import { StackSettings } from "../../config/schema";
 import {
     renderAirgapUnit,
     renderArtifactUnit,
@@ -19,10 +19,11 @@ import {
     renderRegistriesYaml,
     renderTimesyncdConf,
 } from "../../provisioning/render";
-import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, readStackFile, ROOT, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, ROOT, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
 import { devK3sVersion, freshStackOnBareNodes, loginsDuring, mustOnNode, onNode, simConfig, simDown, simPrivateKey } from "../../harness/sim";
 import { platformEnabled } from "../../harness/stacks";
-import { testConfig } from "../helpers/program";
+import { testSettings } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
 const K3S_VERSION = devK3sVersion();
@@ -56,8 +57,7 @@ const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").
 beforeAll(async () => {
     // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
     fixtureSha = await freshStackOnBareNodes(E2E, STACK_FILE, SECRETS, PROVISION_ONLY);
-    const { values, secretKeys } = testConfig("dev", { ...simConfig(), ...PROVISION_ONLY });
-    settings = parseStackConfig({ values, secretKeys: new Set(secretKeys) });
+    settings = testSettings("dev", { ...simConfig(), ...PROVISION_ONLY });
     first = await pulumi(E2E, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
     log("first-up", first);
     process.stdout.write(`pulumi up -s e2e (first, bare nodes): exit ${first.code} in ${(first.ms / 1000).toFixed(1)} s\n`);

@@ -1,5 +1,5 @@
 import { loadCatalog, parseCatalog } from "../../experiments/catalog";
-import { validateScalingPolicy } from "../../config";
+import { validateScalingPolicy } from "../../config/validate";
 
 const catalog = loadCatalog();
 

@@ -37,7 +37,7 @@ describe("switching experiments", () => {
             spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "scripts/select-experiment.ts"), ...args], { encoding: "utf8", cwd: ROOT });
         const badStack = run("baseline", "--stack", "prod");
         expect(badStack.status).toBe(2);
-        expect(badStack.stderr).toContain('--stack: expected a stack with a Pulumi.<stack>.yaml file, got "prod"');
+        expect(badStack.stderr).toContain('--stack: expected a stack with a Pulumi.<stack>.yaml file next to Pulumi.yaml, got "prod" (no Pulumi.prod.yaml)');
         const badName = run("nope", "--stack", "dev");
         expect(badName.status).toBe(2);
         expect(badName.stderr).toContain('got "nope"');

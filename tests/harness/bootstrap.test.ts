@@ -1,18 +1,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { ConfigError, parseStackConfig } from "../../config";
+import { ConfigError } from "../../config/validate";
 import { authorizedKeysFor, operatorStack, parseBootstrapArgs, rawConfigFromCli, stateOutput, writeFirstBoot } from "../../harness/bootstrap";
 import { UsageError } from "../../loadtest/runner/args";
 import { ed25519KeyPair } from "../../lib/sshKeys";
 import { renderFirstBoot } from "../../provisioning/firstBoot";
-import { testConfig } from "../helpers/program";
+import { testSettings } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
-const settings = () => {
-    const { values, secretKeys } = testConfig("pi-cluster");
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-};
+const settings = () => testSettings("pi-cluster");
 
 describe("parseBootstrapArgs", () => {
     it("reads the node, the target and the stack (dev by default)", () => {

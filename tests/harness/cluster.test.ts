@@ -1,5 +1,5 @@
 import { clusterInventory, kwokNodes, PI5_CAPACITY } from "../../harness/cluster";
-import { readStackFile } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
 
 describe("kwokNodes", () => {
     const { nodes, arch } = clusterInventory(readStackFile("dev").config);

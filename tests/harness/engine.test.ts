@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { engineArgs, previewSteps, readStackFile, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { engineArgs, previewSteps, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
 import { scratchDir } from "../helpers/tmp";
 
 const dev = { name: "dev", stateDir: "/state", passphrase: "p", configFile: "/copy.yaml" };

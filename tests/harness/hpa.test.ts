@@ -1,5 +1,5 @@
 import { rawDesired, scaleDownRules, scaleUpLimit, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
-import type { HpaPolicy } from "../../schema/stack";
+import type { HpaPolicy } from "../../config/schema";
 
 const policy = (over: Partial<HpaPolicy> = {}): HpaPolicy => ({ mode: "hpa", minReplicas: 1, maxReplicas: 8, cpuTarget: 50, resources: { requests: { cpu: "500m" }, limits: {} }, ...over }) as HpaPolicy;
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
 import { devStackOnSim, simNodeNames } from "../../harness/sim";
-import { readStackFile } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
 import { scratchDir } from "../helpers/tmp";
 
 /** A dev stack state file with `n` resources under a file backend directory. */

@@ -9,7 +9,9 @@ import * as path from "path";
 import { scratchDir } from "./tmp";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../../harness/engine";
+import { readStackFile } from "../../config/stackFile";
+import type { StackSettings } from "../../config/schema";
+import { parseStackConfig } from "../../config/validate";
 import { platformEnabled } from "../../harness/stacks";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -60,6 +62,8 @@ export interface Registered {
         readonly additionalSecretOutputs?: string[];
         readonly dependsOn?: string[];
         readonly deleteBeforeReplace?: boolean;
+        /** Former identities the engine is told to match (alias specs as the SDK sends them). */
+        readonly aliases?: { name?: string; type?: string; noParent?: boolean; parentUrn?: string }[];
     };
 }
 
@@ -129,6 +133,17 @@ export function testConfig(stack: string, overrides: Record<string, unknown> = {
     return { values, secretKeys };
 }
 
+/** A stack's validated settings as tests build them (testConfig's values, schema defaults applied). */
+export function testSettings(stack: string, overrides: Record<string, unknown> = {}): StackSettings {
+    const { values, secretKeys } = testConfig(stack, overrides);
+    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
+}
+
+/** Only `keys` of `value`, frozen: what a component gets when it takes a slice. */
+export function sliceOf<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {
+    return Object.freeze(Object.fromEntries(keys.map((k) => [k, value[k]]))) as Pick<T, K>;
+}
+
 let kubeconfigFile: string | undefined;
 function mockKubeconfigFile(): string {
     if (kubeconfigFile === undefined) {
@@ -159,14 +174,26 @@ function mockState(type: string, name: string, inputs: any): Record<string, any>
     }
 }
 
-let runCounter = 0;
-
 /** Resources registered by the last run, even one that threw. */
 export let lastRegistered: readonly Registered[] = [];
 
 /** Run index.ts for a stack under mocks and collect what it registers. */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
     const { values, secretKeys } = testConfig(stack, overrides);
+    // index.ts exports the program as a function; the module is loaded once per test file.
+    const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+    return runMocked(stack, values, secretKeys, main);
+}
+
+/**
+ * Build components alone under the same mocks, with no stack config: what a
+ * component test passes is all the component gets (its slice of the settings).
+ */
+export async function runComponents(build: () => Record<string, unknown> | void, stack = "test"): Promise<ProgramRun> {
+    return runMocked(stack, {}, [], async () => build() ?? {});
+}
+
+async function runMocked(stack: string, values: Record<string, unknown>, secretKeys: string[], main: () => Promise<Record<string, unknown>>): Promise<ProgramRun> {
     const resources: Registered[] = [];
     lastRegistered = resources;
     const transformed = new Map<string, { parent?: string; parentType?: string; opts: any; secretInputs: string[] }>();
@@ -187,7 +214,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                     secretInputs: seen?.secretInputs ?? [],
                     opts: seen?.opts ?? {},
                 });
-                return { id: `${args.name}-id-${++runCounter}`, state: mockState(args.type, args.name, args.inputs) };
+                // The same id on every run: a run of a component alone and of the whole program compare equal.
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
             },
             call: (args) => {
                 if (args.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken") {
@@ -217,6 +245,10 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                 dependsOn: req.getDependenciesList(),
                 deleteBeforeReplace: req.getDeletebeforereplace(),
+                aliases: req.getAliasesList().map((alias: any) => {
+                    const spec = alias.getSpec();
+                    return spec ? { name: spec.getName() || undefined, type: spec.getType() || undefined, noParent: spec.getNoparent() || undefined, parentUrn: spec.getParenturn() || undefined } : { urn: alias.getUrn() };
+                }),
             },
             secretInputs: Object.entries(req.getObject()?.toJavaScript() ?? {})
                 .filter(([, v]) => JSON.stringify(v).includes(SECRET_SIG))
@@ -225,8 +257,6 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
         return register(req, callback);
     };
 
-    // index.ts exports the program as a function; the module is loaded once per test file.
-    const main = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
     // The SDK records a stack trace for every promise it makes (a debugging aid);
     // under Jest's source-mapped stack traces that dominates the run time.
     const stackTraceLimit = Error.stackTraceLimit;

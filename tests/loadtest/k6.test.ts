@@ -10,7 +10,7 @@ import * as path from "path";
 import { renderK6Script } from "../../loadtest/k6";
 import { buildPlan } from "../../loadtest/plan";
 import { ENDPOINTS, loadLoadTable } from "../../loadtest/profiles";
-import { PROFILES } from "../../experiments/catalog";
+import { PROFILES } from "../../config/schema";
 import { scratchDir } from "../helpers/tmp";
 import { ROOT } from "../helpers/program";
 

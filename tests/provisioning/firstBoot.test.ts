@@ -8,21 +8,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { parseStackConfig, ResolvedNode, StackSettings } from "../../config";
+import { ResolvedNode, StackSettings } from "../../config/schema";
 import { hostKeyFromSeed } from "../../provisioning/hostKeys";
 import { FIRST_BOOT_FILES, firstBootProblems, renderFirstBoot, scrubCommand, withCgroupFlags } from "../../provisioning/firstBoot";
 import { ed25519KeyPair } from "../../lib/sshKeys";
-import { mockSeed, ProgramRun, runProgram, testConfig } from "../helpers/program";
+import { mockSeed, ProgramRun, runProgram, testSettings } from "../helpers/program";
 import { scratchDir } from "../helpers/tmp";
 
 const OPERATOR = ed25519KeyPair(Buffer.alloc(32, 42), "").publicLine;
 /** The dev stack as a blank-card stack: no known_hosts file, a non-root admin user. */
 const DEV_BLANK = { "picluster:ssh": { user: "pi", dialErrorLimit: 30, perDialTimeout: 5 } };
 
-function settingsOf(stack: string, overrides: Record<string, unknown> = {}): StackSettings {
-    const { values, secretKeys } = testConfig(stack, overrides);
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-}
+const settingsOf = testSettings;
 
 const STACKS: [string, Record<string, unknown>][] = [
     ["dev", DEV_BLANK],

@@ -4,9 +4,9 @@
  * `sh -c <command>`). GIVEN the largest config the limits allow, THEN every
  * command renders well below it; one item more is refused with the key named.
  */
-import { LIMITS } from "../../schema/stack";
+import { LIMITS } from "../../config/schema";
 import { runProgram, stackConfig, testConfig } from "../helpers/program";
-import { parseStackConfig, ConfigError } from "../../config";
+import { parseStackConfig, ConfigError } from "../../config/validate";
 
 const MAX_ARG_STRLEN = 128 * 1024;
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAw5b9D6CDjnREiV8l/qwTNZ6nl/aEYilsxJeiQ3n88e";

@@ -1,5 +1,10 @@
 import { dependencyNames, chainOf, stepsOf } from "../helpers/graph";
-import { MOCK_ARTIFACT_SUMS, MOCK_SECRETS, ProgramRun, runProgram, scriptOf, stackConfig, TEST_SECRETS, withPlatform } from "../helpers/program";
+import * as pulumi from "@pulumi/pulumi";
+import { MOCK_ARTIFACT_SUMS, MOCK_SECRETS, ProgramRun, runComponents, runProgram, scriptOf, sliceOf, stackConfig, TEST_SECRETS, testSettings, withPlatform } from "../helpers/program";
+import { AgentNode } from "../../provisioning/agentNode";
+import { IngressNode } from "../../provisioning/ingressNode";
+import { parseArtifactSums } from "../../provisioning/render";
+import { ServerNode } from "../../provisioning/serverNode";
 import { secretNeedles } from "../../harness/engine";
 
 let pi: ProgramRun;
@@ -208,5 +213,35 @@ describe("every step", () => {
         const added = grown.ofType("command:remote:Command").filter((r) => !dev.resources.some((o) => o.name === r.name)).map((r) => r.name);
         expect(added.every((n) => n.startsWith("worker-3-"))).toBe(true);
         expect(added.length).toBeGreaterThan(5);
+    });
+});
+
+describe("each node built alone, from its slice of the settings", () => {
+    const K3S_NODE_KEYS = ["ingress", "server", "ssh", "network", "prereqs", "mirror", "k3s", "database"] as const;
+    const INGRESS_KEYS = ["nodes", "ingress", "ssh", "network", "prereqs", "mirror", "ntp", "zerotier", "k3s"] as const;
+
+    /** A node's commands as the engine would get them, by name: what the node runs and where. */
+    const commandsOf = (run: ProgramRun, node: string) =>
+        Object.fromEntries([...stepsOf(run, node)].map(([suffix, r]) => [suffix, { create: r.inputs.create, update: r.inputs.update, delete: r.inputs.delete, stdin: r.inputs.stdin, connection: r.inputs.connection }]));
+
+    it("the ingress, a server and an agent given only their slices register exactly the steps they do inside the program", async () => {
+        const settings = testSettings("pi-cluster");
+        const hostKeys = pi.outputs.hostKeys as Record<string, string>;
+        const privateKey = pulumi.secret(TEST_SECRETS["picluster:sshPrivateKey"]);
+        const agent = settings.agents[0];
+        const alone = await runComponents(() => {
+            // Stand-ins for what the other nodes hand over: a finished ingress, a server's K3s step and token.
+            const ingressReady = new pulumi.ComponentResource("test:index:Ready", "ingress-ready");
+            const serverK3s = new pulumi.ComponentResource("test:index:Ready", "server-k3s");
+            const artifactSums = parseArtifactSums(MOCK_ARTIFACT_SUMS);
+            new IngressNode(settings.ingress.name, { settings: sliceOf(settings, INGRESS_KEYS), privateKey, hostKeys });
+            const k3sSettings = sliceOf(settings, K3S_NODE_KEYS);
+            new ServerNode(settings.server.name, { settings: k3sSettings, privateKey, hostKeys, ingressReady, artifactSums });
+            new AgentNode(agent.name, { settings: k3sSettings, node: agent, privateKey, hostKeys, ingressReady, artifactSums, serverK3s, token: pulumi.secret(`${MOCK_SECRETS.randomPrefix}-control-token`) });
+        });
+        for (const node of [settings.ingress.name, settings.server.name, agent.name]) {
+            expect(commandsOf(alone, node)).toEqual(commandsOf(pi, node));
+        }
+        expect(Object.keys(commandsOf(alone, agent.name)).sort()).toEqual(["airgap", "data-dir", "drain", "k3s-install", "k3s-upgrade", "ntp", "online", "prereqs", "registries", "uncordon"]);
     });
 });

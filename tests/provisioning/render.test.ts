@@ -3,7 +3,7 @@ import * as path from "path";
 import { scratchDir } from "../helpers/tmp";
 import { execFileSync } from "child_process";
 import * as YAML from "yaml";
-import { parseStackConfig, StackSettings } from "../../config";
+import { StackSettings } from "../../config/schema";
 import {
     apiUrl,
     artifactUrl,
@@ -20,12 +20,9 @@ import {
     renderRegistriesYaml,
     renderTimesyncdConf,
 } from "../../provisioning/render";
-import { testConfig } from "../helpers/program";
+import { testSettings } from "../helpers/program";
 
-function settingsOf(stack: string): StackSettings {
-    const { values, secretKeys } = testConfig(stack);
-    return parseStackConfig({ values, secretKeys: new Set(secretKeys) });
-}
+const settingsOf = (stack: string): StackSettings => testSettings(stack);
 
 const dev = settingsOf("dev");
 const pi = settingsOf("pi-cluster");

@@ -1,7 +1,6 @@
 import { clientInvalidReasons, cpuPercent, memPercent, parseProcStat } from "../../../loadtest/runner/client";
-import { fill, parseFlowsheet, pick } from "../../../loadtest/runner/flowsheet";
+import { fill, FLOWSHEET_PATH, loadFlowsheet, parseFlowsheet, pick } from "../../../loadtest/runner/flowsheet";
 import * as fs from "fs";
-import { FLOWSHEET_PATH, loadFlowsheet } from "../../../loadtest/runner/flowsheet";
 import { cpuMillicores, deploymentFrom, hpaFrom, memoryBytes, parseKubeconfig, podUsageFrom, sampleRows, unsettledReasons } from "../../../loadtest/runner/kube";
 import { hasQdisc, netemCommands, routeInterface } from "../../../loadtest/runner/netem";
 import { deployment, hpa, podMetrics } from "../../../harness/standin";

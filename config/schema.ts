@@ -1,11 +1,14 @@
 /**
- * Shapes of the stack config, as zod schemas. Types are inferred from them, so
- * the schema and the TypeScript view of the config cannot drift apart.
+ * Shapes of the stack config, as zod schemas, and the setting types every
+ * other module imports. Types are inferred from the schemas, so the schema and
+ * the TypeScript view of the config cannot drift apart.
  *
  * Only shape lives here (types, formats, ranges, defaults). Rules that relate
  * one key to another (an IP inside the subnet, one ingress, the database on a
- * K3s node, ...) live in `config.ts`.
+ * K3s node, ...) live in `validate.ts`; reading Pulumi's config is `load.ts`;
+ * reading a stack file outside the engine (scripts, harness) is `stackFile.ts`.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isIPv4, isMac, parseCidr } from "../lib/net";
 import { parsePublicKey } from "../lib/sshKeys";
@@ -198,6 +201,12 @@ export const k3sSchema = z.strictObject({
     /** Extra `k3s server` flags, one per element. */
     serverArgs: z.array(serverArg).max(LIMITS.serverArgs).default([]),
 });
+
+/** K3s's own address ranges: its defaults, or the ones `k3s.serverArgs` sets. */
+export function k3sCidrs(serverArgs: readonly string[]): { cluster: string; service: string } {
+    const flag = (name: string) => serverArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    return { cluster: flag("--cluster-cidr") ?? "10.42.0.0/16", service: flag("--service-cidr") ?? "10.43.0.0/16" };
+}
 
 export const mirrorSchema = z.strictObject({
     upstreams: z
@@ -410,3 +419,127 @@ export type DatabaseSettings = z.infer<typeof databaseSchema>;
 export type AuthSettings = z.infer<typeof authSchema>;
 export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export type TunnelSettings = z.infer<typeof tunnelSchema>;
+
+/** Load profiles a variant can be measured with (loadtest/profiles.yaml has their stages). */
+export const PROFILES = ["average", "stress", "soak", "spike", "breakpoint"] as const;
+
+/** One named scaling variant of experiments/catalog.yaml. */
+export const experimentSchema = z.strictObject({
+    description: z.string().min(1),
+    /** The endpoint the variant is measured on: UOR, FS, or either. */
+    endpoint: z.enum(["uor", "fs", "any"]),
+    profiles: z.array(z.enum(PROFILES)).min(1),
+    /** Scaling policy per workload; unnamed workloads keep the stack's policy. */
+    workloads: z.strictObject({
+        django: scalingPolicySchema.optional(),
+        frontend: scalingPolicySchema.optional(),
+        idaes: scalingPolicySchema.optional(),
+    }),
+});
+
+export type Experiment = z.infer<typeof experimentSchema>;
+
+// ---------------------------------------------------------------------------
+// The stack config as a whole: its keys, and the validated settings.
+
+export const NAMESPACE = "picluster";
+
+/** The experiment a stack runs when `picluster:experiment` is not set. */
+export const DEFAULT_EXPERIMENT = "baseline";
+
+/** Config keys that must be set as Pulumi secrets, and when. */
+export const SECRET_KEYS = {
+    sshPrivateKey: `${NAMESPACE}:sshPrivateKey`,
+    oauthClientSecret: `${NAMESPACE}:oauthClientSecret`,
+    grafanaCloudToken: `${NAMESPACE}:grafanaCloudToken`,
+    cloudflareApiToken: "cloudflare:apiToken",
+    /** Set when `bootstrap.wifi` is: the WPA passphrase the first-boot files carry. */
+    wifiPassword: `${NAMESPACE}:wifiPassword`,
+} as const;
+
+/** Every plain (non-secret) key of the stack config, without its namespace, with its shape. */
+export const CONFIG_SCHEMAS = {
+    nodes: z.array(nodeSchema).min(2).max(LIMITS.nodes),
+    bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
+    ssh: sshSchema.default(sshSchema.parse({})),
+    network: networkSchema,
+    prereqs: prereqsSchema.default(prereqsSchema.parse({})),
+    k3s: k3sSchema,
+    mirror: mirrorSchema,
+    ntp: ntpSchema,
+    zerotier: zerotierSchema.default({}),
+    cluster: clusterSchema.default(clusterSchema.parse({})),
+    platform: platformSchema,
+    database: databaseSchema,
+    auth: authSchema,
+    monitoring: monitoringSchema.default({ enabled: false }),
+    tunnel: tunnelSchema.default({ enabled: false }),
+    scaling: scalingSchema,
+    experiment: z.string().min(1).default(DEFAULT_EXPERIMENT),
+} as const;
+
+/** Every config key the program reads, with its namespace. */
+export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMAS).map((k) => `${NAMESPACE}:${k}`);
+
+export interface ResolvedNode extends NodeSpec {
+    readonly sshHost: string;
+    /**
+     * The pinned host key from the config (inline or in `ssh.knownHostsFile`).
+     * Undefined: the program generates the node's key (provisioning/hostKeys.ts) and
+     * pins that; `npm run bootstrap` puts it on the node's SD card.
+     */
+    readonly hostKey: string | undefined;
+}
+
+/** The validated, secret-free part of the stack config. */
+export interface StackSettings {
+    readonly nodes: readonly ResolvedNode[];
+    readonly bootstrap: BootstrapSettings;
+    readonly ingress: ResolvedNode;
+    readonly server: ResolvedNode;
+    readonly agents: readonly ResolvedNode[];
+    readonly ssh: SshSettings;
+    readonly network: NetworkSettings;
+    readonly prereqs: PrereqSettings;
+    readonly k3s: K3sSettings;
+    readonly mirror: MirrorSettings;
+    readonly ntp: NtpSettings;
+    readonly zerotier: ZerotierSettings;
+    readonly cluster: ClusterSettings;
+    readonly platform: PlatformSettings;
+    readonly database: DatabaseSettings;
+    readonly auth: AuthSettings;
+    readonly monitoring: MonitoringSettings;
+    readonly tunnel: TunnelSettings;
+    readonly experiment: { readonly name: string } & Experiment;
+    /** The stack's scaling with the selected experiment applied. */
+    readonly scaling: Scaling;
+}
+
+export interface StackSecrets {
+    readonly sshPrivateKey: pulumi.Output<string>;
+    /** The identity provider's OAuth client secret (auth.provider's). */
+    readonly oauthClientSecret: pulumi.Output<string>;
+    /** Set when monitoring is enabled. */
+    readonly grafanaCloudToken?: pulumi.Output<string>;
+}
+
+/** The settings with the secrets, as Pulumi config gives them (load.ts). */
+export interface StackConfig extends StackSettings {
+    readonly secrets: StackSecrets;
+}
+
+// ---------------------------------------------------------------------------
+// What each component takes: its slice, so that each can be built alone.
+
+/** What the ingress node is provisioned from. */
+export type IngressNodeSettings = Pick<StackSettings, "nodes" | "ingress" | "ssh" | "network" | "prereqs" | "mirror" | "ntp" | "zerotier" | "k3s">;
+
+/** What a K3s node (server or agent) is provisioned from. */
+export type K3sNodeSettings = Pick<StackSettings, "ingress" | "server" | "ssh" | "network" | "prereqs" | "mirror" | "k3s" | "database">;
+
+/** What the platform is deployed from (the selected experiment is already in `scaling`). */
+export type PlatformConfig = Pick<StackSettings, "nodes" | "platform" | "database" | "auth" | "monitoring" | "tunnel" | "scaling">;
+
+/** The secrets the platform uses. */
+export type PlatformSecrets = Pick<StackSecrets, "oauthClientSecret" | "grafanaCloudToken">;

@@ -1,31 +1,21 @@
 /**
- * The stack config, parsed and validated once into a readonly, typed object
- * before any resource exists. Every problem is reported with the key, the
- * expected value and the actual value; nothing is touched on bad input.
+ * Parsing and the cross-key rules: the stack config, checked once into a
+ * readonly, typed object before any resource exists. Every problem is reported
+ * with the key, the expected value and the actual value; nothing is touched on
+ * bad input.
  *
- * `parseStackConfig` is pure (tests call it directly); `loadStackConfig` reads
- * the Pulumi config and attaches the secrets as secret Outputs.
+ * Each key's shape is config/schema.ts's; the rules relating keys to each other
+ * are here. `parseStackConfig` is pure (tests call it directly); load.ts feeds it
+ * Pulumi's config.
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { internetK3sNodes } from "./lib/inventory";
-import { ipInRange, ipToInt, parseCidr, cidrContains, cidrsOverlap } from "./lib/net";
-import { Experiment, loadCatalog } from "./experiments/catalog";
-import * as s from "./schema/stack";
-
-export const NAMESPACE = "picluster";
-
-/** Config keys that must be set as Pulumi secrets, and when. */
-export const SECRET_KEYS = {
-    sshPrivateKey: `${NAMESPACE}:sshPrivateKey`,
-    oauthClientSecret: `${NAMESPACE}:oauthClientSecret`,
-    grafanaCloudToken: `${NAMESPACE}:grafanaCloudToken`,
-    cloudflareApiToken: "cloudflare:apiToken",
-    /** Set when `bootstrap.wifi` is: the WPA passphrase the first-boot files carry. */
-    wifiPassword: `${NAMESPACE}:wifiPassword`,
-} as const;
+import { internetK3sNodes } from "../lib/inventory";
+import { ipInRange, ipToInt, parseCidr, cidrContains, cidrsOverlap } from "../lib/net";
+import { loadCatalog } from "../experiments/catalog";
+import * as s from "./schema";
+import { CONFIG_SCHEMAS, Experiment, k3sCidrs, NAMESPACE, ResolvedNode, SECRET_KEYS, StackSettings } from "./schema";
 
 export class ConfigError extends Error {
     constructor(public readonly problems: readonly string[]) {
@@ -100,6 +90,22 @@ function parseKey<T extends z.ZodType>(schema: T, key: string, value: unknown, p
     return undefined;
 }
 
+/**
+ * A config value as the engine or the CLI gives it: structured values (objects,
+ * lists, booleans) arrive as JSON text; plain strings stay strings.
+ */
+export function decodeConfigValue(raw: string): unknown {
+    const trimmed = raw.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed === "true" || trimmed === "false") {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return raw;
+        }
+    }
+    return raw;
+}
+
 /** Raw inputs of the parser: config values (objects already JSON-decoded) and which keys are secret. */
 export interface RawStackConfig {
     readonly values: Readonly<Record<string, unknown>>;
@@ -116,59 +122,12 @@ export interface ParseOptions {
     readonly catalog?: Readonly<Record<string, Experiment>>;
 }
 
-export interface ResolvedNode extends s.NodeSpec {
-    readonly sshHost: string;
-    /**
-     * The pinned host key from the config (inline or in `ssh.knownHostsFile`).
-     * Undefined: the program generates the node's key (provisioning/hostKeys.ts) and
-     * pins that; `npm run bootstrap` puts it on the node's SD card.
-     */
-    readonly hostKey: string | undefined;
-}
-
-/** The validated, secret-free part of the stack config. */
-export interface StackSettings {
-    readonly nodes: readonly ResolvedNode[];
-    readonly bootstrap: s.BootstrapSettings;
-    readonly ingress: ResolvedNode;
-    readonly server: ResolvedNode;
-    readonly agents: readonly ResolvedNode[];
-    readonly ssh: s.SshSettings;
-    readonly network: s.NetworkSettings;
-    readonly prereqs: s.PrereqSettings;
-    readonly k3s: s.K3sSettings;
-    readonly mirror: s.MirrorSettings;
-    readonly ntp: s.NtpSettings;
-    readonly zerotier: s.ZerotierSettings;
-    readonly cluster: s.ClusterSettings;
-    readonly platform: s.PlatformSettings;
-    readonly database: s.DatabaseSettings;
-    readonly auth: s.AuthSettings;
-    readonly monitoring: s.MonitoringSettings;
-    readonly tunnel: s.TunnelSettings;
-    readonly experiment: { readonly name: string } & Experiment;
-    /** The stack's scaling with the selected experiment applied. */
-    readonly scaling: s.Scaling;
-}
-
-export interface StackSecrets {
-    readonly sshPrivateKey: pulumi.Output<string>;
-    /** The identity provider's OAuth client secret (auth.provider's). */
-    readonly oauthClientSecret: pulumi.Output<string>;
-    /** Set when monitoring is enabled. */
-    readonly grafanaCloudToken?: pulumi.Output<string>;
-}
-
 /** The WPA passphrase rule, checked without ever echoing the value. */
 export function wifiPasswordProblem(value: unknown): string | undefined {
     if (typeof value !== "string" || value.length < 8 || value.length > 63 || /[^\x20-\x7e]/.test(value)) {
         return `${SECRET_KEYS.wifiPassword}: expected a WPA passphrase of 8 to 63 printable ASCII characters, got a value that is not (not shown: it is a secret)`;
     }
     return undefined;
-}
-
-export interface StackConfig extends StackSettings {
-    readonly secrets: StackSecrets;
 }
 
 /** Host keys by host (name or address) from known_hosts text; hashed entries are skipped. */
@@ -258,12 +217,6 @@ export function validateInventory(nodes: readonly s.NodeSpec[], network: s.Netwo
     }
 }
 
-/** K3s's own address ranges: its defaults, or the ones `k3s.serverArgs` sets. */
-export function k3sCidrs(serverArgs: readonly string[]): { cluster: string; service: string } {
-    const flag = (name: string) => serverArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
-    return { cluster: flag("--cluster-cidr") ?? "10.42.0.0/16", service: flag("--service-cidr") ?? "10.43.0.0/16" };
-}
-
 /** The LAN must be a sensible size and must not overlap K3s's pod or service addresses. */
 export function validateSubnet(network: s.NetworkSettings, k3s: s.K3sSettings, problems: string[]): void {
     const subnet = parseCidr(network.subnet);
@@ -323,29 +276,6 @@ export function validateScalingPolicy(key: string, policy: s.ScalingPolicy, prob
         }
     }
 }
-
-const CONFIG_SCHEMAS = {
-    nodes: z.array(s.nodeSchema).min(2).max(s.LIMITS.nodes),
-    bootstrap: s.bootstrapSchema.default(s.bootstrapSchema.parse({})),
-    ssh: s.sshSchema.default(s.sshSchema.parse({})),
-    network: s.networkSchema,
-    prereqs: s.prereqsSchema.default(s.prereqsSchema.parse({})),
-    k3s: s.k3sSchema,
-    mirror: s.mirrorSchema,
-    ntp: s.ntpSchema,
-    zerotier: s.zerotierSchema.default({}),
-    cluster: s.clusterSchema.default(s.clusterSchema.parse({})),
-    platform: s.platformSchema,
-    database: s.databaseSchema,
-    auth: s.authSchema,
-    monitoring: s.monitoringSchema.default({ enabled: false }),
-    tunnel: s.tunnelSchema.default({ enabled: false }),
-    scaling: s.scalingSchema,
-    experiment: z.string().min(1).default("baseline"),
-} as const;
-
-/** Every config key the program reads, with its namespace. */
-export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMAS).map((k) => `${NAMESPACE}:${k}`);
 
 type Parsed = { [K in keyof typeof CONFIG_SCHEMAS]: z.infer<(typeof CONFIG_SCHEMAS)[K]> };
 
@@ -480,45 +410,4 @@ function deepFreeze<T>(value: T): T {
         for (const v of Object.values(value as object)) deepFreeze(v);
     }
     return value;
-}
-
-// isConfigSecret is exported by the SDK's runtime but missing from its typings.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
-
-/** Read the current stack's config from Pulumi and validate it. */
-export function loadStackConfig(): StackConfig {
-    const values: Record<string, unknown> = {};
-    const secretKeys = new Set<string>();
-    const keys = [...CONFIG_KEYS, ...Object.values(SECRET_KEYS)];
-    for (const fullKey of keys) {
-        const [ns, key] = fullKey.split(":");
-        const raw = new pulumi.Config(ns).get(key);
-        if (raw === undefined) continue;
-        values[fullKey] = decode(raw);
-        if (runtimeConfig.isConfigSecret(fullKey)) secretKeys.add(fullKey);
-    }
-    const settings = parseStackConfig({ values, secretKeys });
-    const cfg = new pulumi.Config(NAMESPACE);
-    return {
-        ...settings,
-        secrets: {
-            sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
-            oauthClientSecret: cfg.requireSecret("oauthClientSecret"),
-            grafanaCloudToken: settings.monitoring.enabled ? cfg.requireSecret("grafanaCloudToken") : undefined,
-        },
-    };
-}
-
-/** Structured config arrives as JSON text; plain strings stay strings. */
-function decode(raw: string): unknown {
-    const trimmed = raw.trim();
-    if (trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed === "true" || trimmed === "false") {
-        try {
-            return JSON.parse(trimmed);
-        } catch {
-            return raw;
-        }
-    }
-    return raw;
 }
