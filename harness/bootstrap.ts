@@ -23,10 +23,10 @@ import { Ed25519KeyPair, parsePublicKey, publicLineOfPrivateKey } from "../lib/s
 import { FirstBootFiles, firstBootProblems, renderFirstBoot, wantsWifi, withCgroupFlags } from "../provisioning/firstBoot";
 import { HOST_KEYS_ONLY_ENV, hostKeyFromSeed, hostKeyUrns } from "../provisioning/hostKeys";
 import { UsageError } from "../loadtest/runner/args";
+import { PROJECT } from "../lib/typeTokens";
 import { EngineStack, pulumiOk, ROOT } from "./engine";
 
-/** The project name (Pulumi.yaml) and the HostKeys component's name (index.ts). */
-export const PROJECT = "picluster";
+/** The HostKeys component's name (index.ts). */
 export const HOST_KEYS_COMPONENT = "host-keys";
 
 export interface BootstrapArgs {

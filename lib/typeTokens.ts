@@ -10,6 +10,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+/** The project name (Pulumi.yaml): the package of every component type token. */
 export const PROJECT = "picluster";
 
 /** Folders whose classes are components. */
