@@ -16,9 +16,14 @@ export function stackFilePath(stack: string): string {
     return path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
 }
 
+/** A name Pulumi takes for a stack, and no path: letters, digits, `.`, `_` and `-`. */
+export function isStackName(stack: string): boolean {
+    return /^[A-Za-z0-9._-]+$/.test(stack);
+}
+
 /** Whether the stack has a file (a name a script may take with --stack). */
 export function hasStackFile(stack: string): boolean {
-    return /^[A-Za-z0-9._-]+$/.test(stack) && fs.existsSync(stackFilePath(stack));
+    return isStackName(stack) && fs.existsSync(stackFilePath(stack));
 }
 
 /** A stack file's content: its `config` map and its committed salt, if any. */

@@ -4,6 +4,7 @@
  * anything is touched.
  */
 import { Experiment, PROFILES } from "../../config/schema";
+import { isStackName } from "../../config/stackFile";
 import { ENDPOINTS, Endpoint, LoadTable, ProfileName } from "../profiles";
 
 export const TARGETS = ["cluster", "local"] as const;
@@ -140,7 +141,7 @@ export function parseRunArgs(argv: readonly string[], catalog: Readonly<Record<s
     }
     if (opts.has("--latency-interface") && latencyMs === null) throw new UsageError("--latency-interface: only meaningful with --latency, got it without");
     const stack = opts.get("--stack") ?? "dev";
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: expected a stack name, got ${JSON.stringify(stack)}`);
+    if (!isStackName(stack)) throw new UsageError(`--stack: expected a stack name, got ${JSON.stringify(stack)}`);
     const baseUrl = opts.get("--base-url");
     if (baseUrl !== undefined && !/^https?:\/\/[^/]+/.test(baseUrl)) throw new UsageError(`--base-url: expected an http(s) URL, got ${JSON.stringify(baseUrl)}`);
 
