@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { EngineResult, EngineStack, pulumi, ROOT } from "../harness/engine";
+import { EngineResult, EngineStack, failureReport, pulumi, ROOT } from "../harness/engine";
 import { previewWithTestSecrets } from "../harness/preview";
 import { freshStackOnBareNodes, loginsDuring, simDown } from "../harness/sim";
 import { DEV_PLACEHOLDER_SECRETS, platformEnabled } from "../harness/stacks";
@@ -36,7 +36,7 @@ function coldBuilds(): string[][] {
 }
 
 function ok(what: string, r: EngineResult): EngineResult {
-    if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${`${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-30).join("\n")}`);
+    if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${failureReport(r)}`);
     return r;
 }
 

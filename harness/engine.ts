@@ -107,15 +107,39 @@ export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: 
     });
 }
 
-/** Like `pulumi`, but a non-zero exit is an error that carries the command's output. */
+/**
+ * What to show of a failed pulumi command: the errors. The engine prints them in its
+ * `Diagnostics:` section, which the stack's `Outputs:` listing and the resource
+ * summary follow, so the end of the output alone would show the outputs and not why
+ * it failed. That section (at most `maxLines` of it), then the end of standard error
+ * (where a crash or an interrupt shows); with no such section, the output's last
+ * `maxLines` lines.
+ */
+export function failureReport(r: Pick<EngineResult, "stdout" | "stderr">, maxLines = 60): string {
+    const lines = r.stdout.split("\n");
+    const start = lines.findIndex((l) => l.trimEnd() === "Diagnostics:");
+    const last = (text: string, n: number) => text.trim().split("\n").slice(-n).join("\n");
+    if (start < 0) return last(`${r.stdout}\n${r.stderr}`, maxLines);
+    // The section ends at the next heading: a line at column 0 such as "Outputs:".
+    const after = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+    const section = lines.slice(start, after < 0 ? undefined : after).join("\n").trim().split("\n");
+    const shown = section.length > maxLines ? [...section.slice(0, maxLines), `  … (${section.length - maxLines} more lines)`] : section;
+    const stderr = last(r.stderr, 20);
+    return stderr ? `${shown.join("\n")}\n--- stderr:\n${stderr}` : shown.join("\n");
+}
+
+/** Like `pulumi`, but a non-zero exit is an error that carries the command's errors. */
 export async function pulumiOk(s: EngineStack, args: readonly string[], opts: { input?: string; echo?: boolean; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<EngineResult> {
     const r = await pulumi(s, args, opts);
-    if (r.code !== 0) {
-        const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-40).join("\n");
-        throw new Error(`pulumi ${args[0]} -s ${s.name} failed (exit ${r.code}):\n${tail}`);
-    }
+    if (r.code !== 0) throw new Error(`pulumi ${args[0]} -s ${s.name} failed (exit ${r.code}):\n${failureReport(r)}`);
     return r;
 }
+
+/**
+ * The shape a test expects of a pulumi command that must succeed: `{code: 0, output: ""}`,
+ * and on failure its exit code and errors (`failureReport`), so the assertion shows why.
+ */
+export const succeeded = (r: EngineResult) => ({ code: r.code, output: r.code === 0 ? "" : failureReport(r) });
 
 /**
  * Write a generated stack config file: the tracked `Pulumi.<base>.yaml`'s config with

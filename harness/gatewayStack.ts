@@ -11,7 +11,7 @@ import { StackSettings } from "../config/schema";
 import { parseStackConfig } from "../config/validate";
 import { rawConfigFromCli } from "./bootstrap";
 import { DEV_CLUSTER, LocalCluster } from "./cluster";
-import { EngineStack, pulumi, pulumiOk, ROOT } from "./engine";
+import { EngineStack, failureReport, pulumi, pulumiOk, ROOT } from "./engine";
 import { Gateway } from "./gateway";
 import { freshStackOnBareNodes, simConfig, simDown } from "./sim";
 
@@ -75,7 +75,7 @@ export class GatewayStack {
         this.cluster.up("dev");
         await freshStackOnBareNodes(stack, stackFile, this.secrets, { ...simConfig(), "picluster:cluster": { kubeconfig: { source: "file", path: this.cluster.kubeconfig } } });
         const up = await pulumi(stack, ["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
-        if (up.code !== 0) throw new Error(`pulumi up -s ${stack.name} failed:\n${`${up.stdout}\n${up.stderr}`.split("\n").slice(-40).join("\n")}`);
+        if (up.code !== 0) throw new Error(`pulumi up -s ${stack.name} failed (exit ${up.code}):\n${failureReport(up)}`);
         // The config as the engine has it (secrets in memory only: the parser requires them).
         const settings = parseStackConfig(rawConfigFromCli((await pulumiOk(stack, ["config", "--show-secrets", "--json"])).stdout), { baseDir: ROOT });
         this.gw = await Gateway.start(this.cluster, settings.platform.namespace, runDir);

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
-import { engineEnv, EngineResult, EngineStack, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, writeStackConfig } from "../../harness/engine";
+import { engineEnv, EngineResult, EngineStack, failureReport, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, succeeded, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
 import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
 import { cpuMillicores, KubeClient } from "../../loadtest/runner/kube";
@@ -38,8 +38,6 @@ function log(name: string, r: EngineResult): void {
     fs.writeFileSync(file, `${r.stdout}\n${r.stderr}`, { mode: 0o600 });
 }
 
-const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-40).join("\n");
-const ok = (r: EngineResult) => ({ code: r.code, output: r.code === 0 ? "" : tail(r) });
 
 /** The workloads the experiments scale, and their Deployments. */
 const WORKLOADS = [["django", "django-api"], ["frontend", "frontend"], ["idaes", "idaes-worker"]] as const;
@@ -81,9 +79,19 @@ afterAll(() => {
     CLUSTER.down(true);
 }, 300_000);
 
+const FIRST_UP = "pulumi up provisions the nodes and deploys the platform without error";
+/**
+ * Every other test stands on what the first up deployed. When it failed, they fail at
+ * once, pointing at it, rather than each waiting out its timeouts on a platform that
+ * is not there (which took CI's run past 50 minutes and hid the cause among them).
+ */
+beforeEach(() => {
+    if (first?.code !== 0 && !expect.getState().currentTestName?.endsWith(FIRST_UP)) throw new Error(`not run: the first \`pulumi up\` failed (exit ${first?.code}); see "${FIRST_UP}"`);
+});
+
 describe("the platform on the local control plane", () => {
-    it("pulumi up provisions the nodes and deploys the platform without error", () => {
-        expect(ok(first)).toEqual({ code: 0, output: "" });
+    it(FIRST_UP, () => {
+        expect(succeeded(first)).toEqual({ code: 0, output: "" });
     });
 
     it("every Deployment and the StatefulSet are ready, their pods on the kwok nodes", () => {
@@ -142,7 +150,7 @@ describe("the platform on the local control plane", () => {
     it("a second up changes nothing", async () => {
         const again = await pulumi(STACK, ["up", "--yes", "--skip-preview", "--expect-no-changes"], { timeoutMs: 10 * 60_000 });
         log("second-up", again);
-        expect(ok(again)).toEqual({ code: 0, output: "" });
+        expect(succeeded(again)).toEqual({ code: 0, output: "" });
     }, 900_000);
 
     it("a stack deployed under the former type tokens (picluster:platform:*) moves to picluster:components:* by alias: nothing replaced, the database volume the same", async () => {
@@ -163,12 +171,12 @@ describe("the platform on the local control plane", () => {
         expect(changed).toEqual([]);
         const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
         log("type-token-move", up);
-        expect(ok(up)).toEqual({ code: 0, output: "" });
+        expect(succeeded(up)).toEqual({ code: 0, output: "" });
         const after = (await pulumiOk(STACK, ["stack", "export"])).stdout;
         expect({ former: after.includes("picluster:platform:"), current: after.split("picluster:components:").length - 1 }).toEqual({ former: false, current: moved });
         expect(pvUid()).toEqual(volumesBefore);
         const again = await pulumi(STACK, ["up", "--yes", "--skip-preview", "--expect-no-changes"], { timeoutMs: 10 * 60_000 });
-        expect(ok(again)).toEqual({ code: 0, output: "" });
+        expect(succeeded(again)).toEqual({ code: 0, output: "" });
     }, 1_800_000);
 });
 
@@ -196,7 +204,7 @@ describe("swapping experiments", () => {
             selectExperiment(to);
             const preview = await pulumi(STACK, ["preview", "--json", "--diff"], { timeoutMs: 5 * 60_000 });
             if (preview.code !== 0) {
-                problems.push(`${from} -> ${to}: preview failed:\n${tail(preview)}`);
+                problems.push(`${from} -> ${to}: preview failed:\n${failureReport(preview)}`);
                 break;
             }
             for (const step of previewSteps(preview.stdout)) {
@@ -207,7 +215,7 @@ describe("swapping experiments", () => {
             const scaling = scalingOf(to);
             const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
             log(`swap-${to}`, up);
-            if (up.code !== 0) problems.push(`${from} -> ${to}: up failed:\n${tail(up)}`);
+            if (up.code !== 0) problems.push(`${from} -> ${to}: up failed:\n${failureReport(up)}`);
             // What the API server now holds: fixed replicas as set, an HPA for each HPA policy.
             const hpas = new Map(kubeItems("horizontalpodautoscalers", NS).map((h) => [h.spec.scaleTargetRef.name as string, h]));
             for (const [workload, app] of WORKLOADS) {
@@ -241,7 +249,7 @@ describe("the HPA controller scaling the workloads as each policy says", () => {
         selectExperiment(experiment);
         const up = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 });
         log(`up-${experiment}`, up);
-        expect(ok(up)).toEqual({ code: 0, output: "" });
+        expect(succeeded(up)).toEqual({ code: 0, output: "" });
     }
 
     /**
@@ -340,7 +348,7 @@ describe("npm run experiment -- <exp> --usage simulated on this cluster", () => 
         // From one replica: the stack's own fixed policy first (no HPA, Django back to 1),
         // whatever the scale-down window of the last experiment still holds.
         selectExperiment("baseline");
-        expect(ok(await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 }))).toEqual({ code: 0, output: "" });
+        expect(succeeded(await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 10 * 60_000 }))).toEqual({ code: 0, output: "" });
         const results = path.join(ROOT, ".cache/e2e-platform/results");
         const r = await experimentCli([experiment, "--endpoint", "uor", "--profile", "spike", "--usage", "simulated", "--stack", STACK.name, "--trials", "1", "--time-scale", "0.5", "--results", results, "--settle-timeout", "600"]);
         fs.writeFileSync(path.join(ROOT, ".cache/e2e-platform", `experiment-${experiment}.log`), `${r.stdout}\n${r.stderr}`);
@@ -378,6 +386,7 @@ describe("npm run experiment -- <exp> --usage simulated on this cluster", () => 
 describe("pulumi destroy with the platform deployed", () => {
     let plain: EngineResult;
     beforeAll(async () => {
+        if (first?.code !== 0) return; // its tests fail at once (see beforeEach above)
         plain = await pulumi(STACK, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
         log("destroy-protected", plain);
     }, 900_000);
@@ -396,13 +405,13 @@ describe("pulumi destroy with the platform deployed", () => {
         expect(before).toBeDefined();
         const excluded = await pulumi(STACK, ["destroy", "--yes", "--skip-preview", "--exclude-protected"], { timeoutMs: 15 * 60_000 });
         log("destroy-exclude-protected", excluded);
-        expect(ok(excluded)).toEqual({ code: 0, output: "" });
+        expect(succeeded(excluded)).toEqual({ code: 0, output: "" });
         expect(kubeItems("deployments", NS).map((d) => d.metadata.name)).toEqual([]);
         expect(kubeItems("statefulsets", NS).map((x) => x.metadata.name)).toEqual(["postgres"]);
         expect(credentials()).toEqual(before);
         const back = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
         log("up-after-exclude-protected", back);
-        expect(ok(back)).toEqual({ code: 0, output: "" });
+        expect(succeeded(back)).toEqual({ code: 0, output: "" });
         expect(kubeItems("deployments", NS).length).toBeGreaterThan(0);
         // The same password the data directory was initialised with.
         expect(credentials()).toEqual(before);
@@ -412,7 +421,7 @@ describe("pulumi destroy with the platform deployed", () => {
         await pulumiOk(STACK, ["state", "unprotect", "--all", "--yes"]);
         const destroyed = await pulumi(STACK, ["destroy", "--yes", "--skip-preview"], { timeoutMs: 15 * 60_000 });
         log("destroy-unprotected", destroyed);
-        expect(ok(destroyed)).toEqual({ code: 0, output: "" });
+        expect(succeeded(destroyed)).toEqual({ code: 0, output: "" });
         const state = JSON.parse((await pulumiOk(STACK, ["stack", "export"])).stdout) as { deployment: { resources?: { type: string }[] } };
         expect((state.deployment.resources ?? []).filter((r) => r.type.startsWith("kubernetes:") || r.type === "command:remote:Command")).toEqual([]);
         // retainOnDelete (and the namespace kept too): the engine forgot them; the cluster keeps them.

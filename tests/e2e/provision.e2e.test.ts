@@ -19,7 +19,7 @@ import {
     renderRegistriesYaml,
     renderTimesyncdConf,
 } from "../../provisioning/render";
-import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, ROOT, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { EngineResult, EngineStack, previewSteps, pulumi, pulumiOk, ROOT, secretNeedles, succeeded, writeStackConfig } from "../../harness/engine";
 import { readStackFile } from "../../config/stackFile";
 import { devK3sVersion, freshStackOnBareNodes, loginsDuring, mustOnNode, onNode, simConfig, simDown, simPrivateKey } from "../../harness/sim";
 import { platformEnabled } from "../../harness/stacks";
@@ -52,7 +52,6 @@ function log(name: string, r: EngineResult): void {
 }
 
 /** The last lines of a command's output, for a failure message. */
-const tail = (r: EngineResult) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-30).join("\n");
 
 beforeAll(async () => {
     // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
@@ -70,7 +69,7 @@ afterAll(() => {
 
 describe("provisioning the simulated nodes", () => {
     it("pulumi up provisions every node without error", () => {
-        expect({ code: first.code, output: first.code === 0 ? "" : tail(first) }).toEqual({ code: 0, output: "" });
+        expect(succeeded(first)).toEqual({ code: 0, output: "" });
         expect(first.stdout).toMatch(/Resources:\n\s+\+ \d+ created/);
     });
 
@@ -175,7 +174,7 @@ describe("provisioning the simulated nodes", () => {
         const before = snapshot();
         const { result: again, logins } = await loginsDuring(() => pulumi(E2E, ["up", "--yes", "--skip-preview", "--expect-no-changes"], { timeoutMs: 10 * 60_000 }), NODES);
         log("second-up", again);
-        expect({ code: again.code, output: again.code === 0 ? "" : tail(again) }).toEqual({ code: 0, output: "" });
+        expect(succeeded(again)).toEqual({ code: 0, output: "" });
         expect(again.stdout).not.toMatch(/[~+-] \d+ (updated|created|deleted|replaced)/);
         // From outside: no node's sshd accepted a single login during the second up, so no step ran.
         expect(logins).toEqual(Object.fromEntries(NODES.map((n) => [n, 0])));
@@ -318,7 +317,7 @@ describe("a K3s config change whose first attempt fails", () => {
     });
 
     it("re-runs on the next up and restarts K3s with the new config, though the file was already written", () => {
-        expect({ code: retried.code, output: retried.code === 0 ? "" : tail(retried) }).toEqual({ code: 0, output: "" });
+        expect(succeeded(retried)).toEqual({ code: 0, output: "" });
         expect(retried.stdout).toMatch(/worker-2-k3s-upgrade\s+updated/);
         expect(mustOnNode("worker-2", "cat /etc/rancher/k3s/config.yaml")).toContain("picluster.io/pool=fs");
         expect(mustOnNode("worker-2", "systemctl show -p InvocationID --value k3s-agent").trim()).not.toBe(before);
@@ -398,7 +397,7 @@ describe("pulumi destroy", () => {
     }, 900_000);
 
     it("removes every step's changes from the nodes and empties the stack", async () => {
-        expect({ code: destroyed.code, output: destroyed.code === 0 ? "" : tail(destroyed) }).toEqual({ code: 0, output: "" });
+        expect(succeeded(destroyed)).toEqual({ code: 0, output: "" });
         const state = JSON.parse((await pulumiOk(E2E, ["stack", "export"])).stdout);
         expect((state.deployment.resources ?? []).filter((r: { type: string }) => r.type === "command:remote:Command")).toEqual([]);
         for (const node of ["worker-1", "worker-2"]) {

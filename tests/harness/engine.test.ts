@@ -1,12 +1,12 @@
 /**
  * The engine harness's own decisions: which commands get the dev stack's config
  * copy, what a regenerated stack file keeps, how preview steps and secret needles
- * are read. (The harness runs the real CLI in the e2e suite and `npm run preview`.)
+ * are read, what a failed command's report shows. (The harness runs the real CLI in the e2e suite and `npm run preview`.)
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { engineArgs, previewSteps, secretNeedles, writeStackConfig } from "../../harness/engine";
+import { engineArgs, failureReport, previewSteps, secretNeedles, succeeded, writeStackConfig } from "../../harness/engine";
 import { readStackFile } from "../../config/stackFile";
 import { scratchDir } from "../helpers/tmp";
 
@@ -77,5 +77,64 @@ describe("secretNeedles", () => {
         const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAMwAAAAtzc2gtZWQyNTUxOQAAACD\n-----END OPENSSH PRIVATE KEY-----\n";
         expect(secretNeedles(key)).toEqual(["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", "AAAAMwAAAAtzc2gtZWQyNTUxOQAAACD"]);
         expect(secretNeedles("tok")).toEqual(["tok"]);
+    });
+});
+
+describe("failureReport", () => {
+    // The shape of `pulumi up`'s output when a resource fails: the errors come in the
+    // Diagnostics section, and the outputs (here 45 lines of them) after it.
+    const outputs = Array.from({ length: 45 }, (_, i) => `        host-${i}: "10.0.0.${i}"`);
+    const failedUp = [
+        "Updating (e2e-platform):",
+        " +  kubernetes:apps/v1:Deployment django-api creating (301s) error: timed out waiting for the condition",
+        "",
+        "Diagnostics:",
+        "  kubernetes:apps/v1:Deployment (platform-django-api):",
+        "    error: 1 error occurred:",
+        "    \t* the Kubernetes API server reported that \"platform/django-api\" failed to fully initialize or become live: timed out",
+        "",
+        "  pulumi:pulumi:Stack (pi-cluster-e2e-platform):",
+        "    error: update failed",
+        "",
+        "Outputs:",
+        "    hostKeys: {",
+        ...outputs,
+        "    }",
+        "",
+        "Resources:",
+        "    + 97 created",
+        "    1 errored",
+        "",
+        "Duration: 6m5s",
+    ].join("\n");
+
+    it("shows the Diagnostics section, which a tail of the output would miss behind the outputs", () => {
+        const report = failureReport({ stdout: failedUp, stderr: "" });
+        expect(report).toMatch(/^Diagnostics:\n  kubernetes:apps\/v1:Deployment \(platform-django-api\):/);
+        expect(report).toContain("failed to fully initialize or become live");
+        expect(report).toContain("error: update failed");
+        expect(report).not.toContain("Outputs:");
+        expect(report).not.toContain("host-0");
+    });
+
+    it("adds the end of standard error, where an interrupt or a crash shows", () => {
+        expect(failureReport({ stdout: failedUp, stderr: "error: update canceled\n" })).toMatch(/error: update failed\n--- stderr:\nerror: update canceled$/);
+    });
+
+    it("cuts a long section, saying how much it left out", () => {
+        const long = ["Diagnostics:", ...Array.from({ length: 100 }, (_, i) => `    error ${i}`), "Outputs:"].join("\n");
+        const report = failureReport({ stdout: long, stderr: "" }, 10).split("\n");
+        expect(report).toHaveLength(11);
+        expect(report.at(-1)).toBe("  … (91 more lines)");
+    });
+
+    it("without a Diagnostics section (the engine did not start), the output's last lines", () => {
+        const out = Array.from({ length: 100 }, (_, i) => `line ${i}`).join("\n");
+        expect(failureReport({ stdout: out, stderr: "error: no stack named 'x' found" }, 3)).toBe("line 98\nline 99\nerror: no stack named 'x' found");
+    });
+
+    it("succeeded: {code: 0, output: \"\"} on success; the exit code and the report otherwise", () => {
+        expect(succeeded({ code: 0, stdout: failedUp, stderr: "", ms: 1 })).toEqual({ code: 0, output: "" });
+        expect(succeeded({ code: 255, stdout: failedUp, stderr: "", ms: 1 })).toEqual({ code: 255, output: failureReport({ stdout: failedUp, stderr: "" }) });
     });
 });
