@@ -89,12 +89,27 @@ export class LocalCluster {
 
     /** Whether its API server process runs. */
     running(): boolean {
-        try {
-            process.kill(Number(fs.readFileSync(path.join(this.dir, "kube-apiserver.pid"), "utf8")), 0);
-            return true;
-        } catch {
-            return false;
-        }
+        return pidAlive(path.join(this.dir, "kube-apiserver.pid"));
+    }
+
+    /**
+     * What to look at when a deploy to this cluster failed: each component (every
+     * `NAME.pid` of scripts/cluster.sh), whether it still runs, and the last `lines`
+     * lines of its log.
+     */
+    status(lines = 8): string {
+        if (!fs.existsSync(this.dir)) return `no cluster in ${this.dir}`;
+        return fs
+            .readdirSync(this.dir)
+            .filter((f) => f.endsWith(".pid"))
+            .sort()
+            .map((f) => {
+                const name = f.slice(0, -".pid".length);
+                const log = path.join(this.dir, `${name}.log`);
+                const tail = fs.existsSync(log) ? lastLines(fs.readFileSync(log, "utf8"), lines) : "(no log)";
+                return `${name}: ${pidAlive(path.join(this.dir, f)) ? "running" : "NOT RUNNING"}\n${tail.replace(/^/gm, "    ")}`;
+            })
+            .join("\n");
     }
 
     /** kubectl (built by scripts/tools.sh) against this cluster; throws with its stderr. */
@@ -115,6 +130,18 @@ export class LocalCluster {
         return (JSON.parse(this.kubectl(["get", kind, ...ns, "-o", "json"])) as { items: T[] }).items;
     }
 }
+
+/** Whether the process a pid file names runs. */
+function pidAlive(pidFile: string): boolean {
+    try {
+        process.kill(Number(fs.readFileSync(pidFile, "utf8")), 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+const lastLines = (text: string, n: number) => text.trimEnd().split("\n").slice(-n).join("\n");
 
 /** The dev stack's local control plane (`npm run cluster:up`). */
 export const DEV_CLUSTER = new LocalCluster(CLUSTER_DIR);

@@ -227,6 +227,21 @@ function spawnOk(cmd: string, args: string[], env: Record<string, string> = {}):
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}`);
 }
 
+/**
+ * What to look at when provisioning the simulated nodes failed: each node's
+ * supervisor lines (its boots, reboots and how nspawn ended; sim/supervise.sh
+ * writes them among the console output in `NAME.log`), the last `lines` of them.
+ */
+export function simSupervisorLog(lines = 6, simDir = SIM_DIR): string {
+    return simNodeNames()
+        .map((n) => {
+            const log = path.join(simDir, `${n}.log`);
+            const own = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith("[sim ")) : [];
+            return `${n}:\n${(own.length > 0 ? own.slice(-lines) : ["(no supervisor log)"]).map((l) => `    ${l}`).join("\n")}`;
+        })
+        .join("\n");
+}
+
 /** Whether any simulated node is running (its supervisor is alive). */
 export function simRunning(simDir = SIM_DIR): boolean {
     const run = path.join(simDir, "run");

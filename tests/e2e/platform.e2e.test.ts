@@ -15,7 +15,7 @@ import { loadCatalog } from "../../experiments/catalog";
 import { DEV_CLUSTER, LocalCluster } from "../../harness/cluster";
 import { engineEnv, EngineResult, EngineStack, failureReport, PreviewStep, previewSteps, pulumi, pulumiOk, ROOT, succeeded, writeStackConfig } from "../../harness/engine";
 import { firstReaching, ReplicaSample, scaleDownRules, scaleUpRules, scaleUpViolations, settledReplicas } from "../../harness/hpa";
-import { freshStackOnBareNodes, mustOnNode, simConfig, simDown } from "../../harness/sim";
+import { freshStackOnBareNodes, mustOnNode, simConfig, simDown, simSupervisorLog } from "../../harness/sim";
 import { cpuMillicores, KubeClient } from "../../loadtest/runner/kube";
 import { applyUsage, USAGE_CPU_ANNOTATION } from "../../loadtest/runner/usage";
 import { DEFAULT_EXPERIMENT, type HpaPolicy } from "../../config/schema";
@@ -72,6 +72,10 @@ beforeAll(async () => {
     first = await pulumi(STACK, ["up", "--yes", "--skip-preview"], { timeoutMs: 25 * 60_000 });
     log("first-up", first);
     process.stdout.write(`pulumi up -s ${STACK.name} (nodes and platform): exit ${first.code} in ${(first.ms / 1000).toFixed(1)} s\n`);
+    if (first.code !== 0) {
+        // CI shows only part of the output: the cause first, then the state of what it ran on.
+        process.stdout.write(`${failureReport(first)}\n--- the local control plane:\n${CLUSTER.status()}\n--- the simulated nodes:\n${simSupervisorLog()}\n`);
+    }
 }, 1_800_000);
 
 afterAll(() => {

@@ -1,4 +1,7 @@
-import { clusterInventory, kwokNodes, PI5_CAPACITY } from "../../harness/cluster";
+import * as fs from "fs";
+import * as path from "path";
+import { clusterInventory, kwokNodes, LocalCluster, PI5_CAPACITY } from "../../harness/cluster";
+import { scratchDir } from "../helpers/tmp";
 import { readStackFile } from "../../config/stackFile";
 
 describe("kwokNodes", () => {
@@ -33,5 +36,30 @@ describe("kwokNodes", () => {
 
     it("refuses an inventory that is not one", () => {
         expect(() => clusterInventory({ "picluster:nodes": [{ name: "x" }] })).toThrow(/role/);
+    });
+});
+
+describe("LocalCluster.status", () => {
+    it("names each component, whether its process runs, and the end of its log", () => {
+        const dir = scratchDir("cluster");
+        fs.writeFileSync(path.join(dir, "kube-apiserver.pid"), String(process.pid)); // this process: alive
+        fs.writeFileSync(path.join(dir, "kube-apiserver.log"), Array.from({ length: 20 }, (_, i) => `apiserver line ${i}`).join("\n") + "\n");
+        fs.writeFileSync(path.join(dir, "kwok.pid"), "2147483646"); // no such process
+        fs.writeFileSync(path.join(dir, "kwok.log"), "E1201 06:00:00 kwok: lost its lease\n");
+        fs.writeFileSync(path.join(dir, "traefik.pid"), String(process.pid));
+        const report = new LocalCluster(dir).status(2).split("\n");
+        expect(report).toEqual([
+            "kube-apiserver: running",
+            "    apiserver line 18",
+            "    apiserver line 19",
+            "kwok: NOT RUNNING",
+            "    E1201 06:00:00 kwok: lost its lease",
+            "traefik: running",
+            "    (no log)",
+        ]);
+    });
+
+    it("says so when the cluster was never started", () => {
+        expect(new LocalCluster("/nonexistent/cluster").status()).toBe("no cluster in /nonexistent/cluster");
     });
 });

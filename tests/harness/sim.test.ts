@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
-import { devStackOnSim, simNodeNames } from "../../harness/sim";
+import { devStackOnSim, simNodeNames, simSupervisorLog } from "../../harness/sim";
 import { readStackFile } from "../../config/stackFile";
 import { scratchDir } from "../helpers/tmp";
 
@@ -43,5 +43,25 @@ describe("simNodeNames", () => {
     it("lists sim/nodes.tsv's nodes in order: the dev stack's nodes, which blank-card runs bootstrap", () => {
         const dev = (readStackFile("dev").config["picluster:nodes"] as { name: string }[]).map((n) => n.name);
         expect(simNodeNames()).toEqual(dev);
+    });
+});
+
+describe("simSupervisorLog", () => {
+    it("shows each node's last supervisor lines (boots, reboots, how nspawn ended), not its console", () => {
+        const dir = scratchDir("sim");
+        const [first, second, ...rest] = simNodeNames();
+        fs.writeFileSync(
+            path.join(dir, `${first}.log`),
+            ["[sim 05:39:50] x: boot #1", "Welcome to Debian GNU/Linux 12 (bookworm)!", "[sim 05:41:02] x: rebooting (nspawn exit 133)", "[sim 05:41:03] x: boot #2", "[sim 05:41:03] x: stopped (nspawn exit 1)", ""].join("\n"),
+        );
+        fs.writeFileSync(path.join(dir, `${second}.log`), "console only\n");
+        expect(simSupervisorLog(2, dir).split("\n")).toEqual([
+            `${first}:`,
+            "    [sim 05:41:03] x: boot #2",
+            "    [sim 05:41:03] x: stopped (nspawn exit 1)",
+            `${second}:`,
+            "    (no supervisor log)",
+            ...rest.flatMap((n) => [`${n}:`, "    (no supervisor log)"]),
+        ]);
     });
 });
