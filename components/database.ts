@@ -36,6 +36,18 @@ export function pinnedVolumeSpec(settings: DatabaseSettings, storageClass: pulum
     };
 }
 
+/**
+ * When the engine counts the claim as deployed: once it is Bound to the pinned volume.
+ *
+ * Without this, @pulumi/kubernetes (4.25) waits for a claim of a WaitForFirstConsumer
+ * class to show "Pending", for up to five minutes. This claim names its volume, and
+ * the volume controller binds such a claim at once, consumer or not. So the first up
+ * passed only if the engine read the claim before the controller bound it, and any
+ * later update of the claim always failed. CI lost that race once: the first up failed
+ * after 365 s, and every later up waited out its timeout.
+ */
+export const CLAIM_BOUND = { "pulumi.com/waitFor": "jsonpath={.status.phase}=Bound" } as const;
+
 /** What keeps the data: these survive experiment swaps, renames and `pulumi destroy`. */
 const DATA_BEARING: pulumi.CustomResourceOptions = { protect: true, retainOnDelete: true };
 
@@ -84,7 +96,7 @@ export class Database extends pulumi.ComponentResource {
         const pvc = new k8s.core.v1.PersistentVolumeClaim(
             `${name}-claim`,
             {
-                metadata: { name: "postgres-data", namespace, labels },
+                metadata: { name: "postgres-data", namespace, labels, annotations: CLAIM_BOUND },
                 spec: {
                     accessModes: ["ReadWriteOnce"],
                     storageClassName: args.storageClass,
@@ -92,7 +104,6 @@ export class Database extends pulumi.ComponentResource {
                     resources: { requests: { storage: settings.size } },
                 },
             },
-            // Bound claims never report "ready" to Pulumi before a consumer exists (WaitForFirstConsumer).
             { parent: this, ...DATA_BEARING, dependsOn: [pv] },
         );
 

@@ -1,4 +1,4 @@
-import { pinnedVolumeSpec } from "../../components/database";
+import { CLAIM_BOUND, pinnedVolumeSpec } from "../../components/database";
 import { ProgramRun, runProgram } from "../helpers/program";
 
 let pi: ProgramRun;
@@ -48,6 +48,14 @@ describe("Database", () => {
         const secret = one(pi, "kubernetes:core/v1:Secret", "postgres-credentials");
         expect(secret.secretInputs).toContain("stringData");
         expect(secret.inputs.stringData.POSTGRES_PASSWORD).toBe("mock-random-secret-platform-database-password");
+    });
+
+    it("has the engine wait for its claim to be Bound, not for the Pending that a claim naming its volume may never show", () => {
+        const claim = one(pi, "kubernetes:core/v1:PersistentVolumeClaim", "postgres-data");
+        expect(claim.inputs.metadata.annotations).toEqual({ "pulumi.com/waitFor": "jsonpath={.status.phase}=Bound" });
+        expect(claim.inputs.metadata.annotations).toEqual(CLAIM_BOUND);
+        const storageClass = pi.ofType("kubernetes:storage.k8s.io/v1:StorageClass")[0];
+        expect(storageClass.inputs.volumeBindingMode).toBe("WaitForFirstConsumer");
     });
 
     it("puts PgBouncer between Django and Postgres, with a fixed pool", () => {
