@@ -38,7 +38,6 @@ function log(name: string, r: EngineResult): void {
     fs.writeFileSync(file, `${r.stdout}\n${r.stderr}`, { mode: 0o600 });
 }
 
-
 /** Replace the stack's state with `text` (a `stack export` edited to stand for another history). */
 async function importState(name: string, text: string): Promise<void> {
     const file = path.join(ROOT, `.cache/e2e-platform/state-${name}.json`);
