@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { k3sSchema, nodeSchema } from "../config/schema";
-import { ROOT } from "./engine";
+import { lastLines, ROOT } from "./engine";
 
 /** Where `npm run cluster:up` keeps the dev cluster; its kubeconfig is what the dev stack's `cluster.kubeconfig` names. */
 export const CLUSTER_DIR = path.join(ROOT, ".cache/cluster");
@@ -140,8 +140,6 @@ function pidAlive(pidFile: string): boolean {
         return false;
     }
 }
-
-const lastLines = (text: string, n: number) => text.trimEnd().split("\n").slice(-n).join("\n");
 
 /** The dev stack's local control plane (`npm run cluster:up`). */
 export const DEV_CLUSTER = new LocalCluster(CLUSTER_DIR);

@@ -107,6 +107,9 @@ export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: 
     });
 }
 
+/** The last `n` lines of a text (a command's output, a log), without surrounding blank space. */
+export const lastLines = (text: string, n: number) => text.trim().split("\n").slice(-n).join("\n");
+
 /**
  * What to show of a failed pulumi command: the errors. The engine prints them in its
  * `Diagnostics:` section, which the stack's `Outputs:` listing and the resource
@@ -118,13 +121,12 @@ export function pulumi(s: EngineStack, args: readonly string[], opts: { input?: 
 export function failureReport(r: Pick<EngineResult, "stdout" | "stderr">, maxLines = 60): string {
     const lines = r.stdout.split("\n");
     const start = lines.findIndex((l) => l.trimEnd() === "Diagnostics:");
-    const last = (text: string, n: number) => text.trim().split("\n").slice(-n).join("\n");
-    if (start < 0) return last(`${r.stdout}\n${r.stderr}`, maxLines);
+    if (start < 0) return lastLines(`${r.stdout}\n${r.stderr}`, maxLines);
     // The section ends at the next heading: a line at column 0 such as "Outputs:".
     const after = lines.findIndex((l, i) => i > start && /^\S/.test(l));
     const section = lines.slice(start, after < 0 ? undefined : after).join("\n").trim().split("\n");
     const shown = section.length > maxLines ? [...section.slice(0, maxLines), `  … (${section.length - maxLines} more lines)`] : section;
-    const stderr = last(r.stderr, 20);
+    const stderr = lastLines(r.stderr, 20);
     return stderr ? `${shown.join("\n")}\n--- stderr:\n${stderr}` : shown.join("\n");
 }
 

@@ -121,7 +121,6 @@ afterAll(() => {
     simDown();
 }, 300_000);
 
-
 describe("a node booted from a blank card with its first-boot files", () => {
     it.each(NODES)("%s: cloud-init finished without errors", (name) => {
         const wait = observed.get(name)!.wait;

@@ -51,8 +51,6 @@ function log(name: string, r: EngineResult): void {
     fs.writeFileSync(file, `${r.stdout}\n${r.stderr}`, { mode: 0o600 });
 }
 
-/** The last lines of a command's output, for a failure message. */
-
 beforeAll(async () => {
     // Bare nodes every time: the first run must start from what a fresh Pi has, and so must the stack.
     fixtureSha = await freshStackOnBareNodes(E2E, STACK_FILE, SECRETS, PROVISION_ONLY);
